@@ -1,0 +1,280 @@
+"""The Tensor: an array on a device, an optional gradient and the graph behind it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _backend
+from ._dtype import default_dtype_for, is_floating, to_dtype
+
+
+def _as_array(data, dtype, device):
+    """Turn tensor/array/scalar/list ``data`` into an array on ``device`` with Lucid's dtype rules."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, np.ndarray) or _backend.is_gpu_array(data):
+        arr = data
+    elif type(data).__module__.startswith("cupy"):
+        arr = data  # a CuPy array before CuPy was first imported here
+    else:
+        try:
+            arr = np.asarray(data)
+        except ValueError as err:
+            raise ValueError(f"cannot build a tensor from ragged or invalid data: {err}") from err
+        if arr.dtype == object:
+            raise TypeError(f"cannot build a tensor from data of type {type(data).__name__}")
+        if dtype is None:
+            if arr.dtype.kind == "f":
+                dtype = np.float32  # Python floats become float32
+            elif arr.dtype.kind in "iu" and not isinstance(data, np.generic):
+                dtype = np.int64
+            elif arr.dtype.kind not in "fiub":
+                raise TypeError(f"unsupported data dtype {arr.dtype} for a tensor")
+    device = _backend.device_of(arr) if device is None else _backend.check_device(device)
+    arr = _backend.to_device(arr, device)
+    if dtype is not None and arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array on ``"cpu"`` (NumPy) or ``"gpu"`` (CuPy) with autograd.
+
+    Args:
+        data: a Python scalar, (nested) list, NumPy or CuPy array, or Tensor.
+        requires_grad: record operations on this tensor so ``backward()`` fills ``grad``.
+        keep_grad: keep ``grad`` on this tensor even when it is not a leaf.
+        dtype: the dtype to cast to; by default Python floats become float32,
+            ints int64, and arrays keep their dtype.
+        device: ``"cpu"`` or ``"gpu"``; by default where ``data`` already is (``"cpu"``
+            for Python data).
+
+    Example:
+        >>> import lucid
+        >>> x = lucid.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> y.backward()
+        >>> x.grad
+        array([[2., 4.],
+               [6., 8.]], dtype=float32)
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "keep_grad", "_node", "__weakref__")
+    __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
+
+    def __init__(self, data, requires_grad=False, keep_grad=False, dtype=None, device=None):
+        self.data = _as_array(data, to_dtype(dtype), device)
+        self.grad = None
+        self.keep_grad = bool(keep_grad)
+        self._node = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, arr):
+        """Fast path for ops: wrap an array that is already on its device."""
+        t = cls.__new__(cls)
+        t.data = arr
+        t.grad = None
+        t.requires_grad = False
+        t.keep_grad = False
+        t._node = None
+        return t
+
+    def requires_grad_(self, flag=True):
+        """Set ``requires_grad`` in place; only floating tensors can require gradients."""
+        if flag and not is_floating(self.data.dtype):
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        self.requires_grad = bool(flag)
+        return self
+
+    # ---- properties -------------------------------------------------------------------
+    @property
+    def shape(self):
+        """The shape tuple."""
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self):
+        """The number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self):
+        """The number of elements."""
+        return int(self.data.size)
+
+    @property
+    def dtype(self):
+        """The dtype (a NumPy dtype object such as ``lucid.Float32``)."""
+        return self.data.dtype
+
+    @property
+    def device(self):
+        """``"cpu"`` or ``"gpu"``."""
+        return "gpu" if _backend.is_gpu_array(self.data) else "cpu"
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded op (user-made tensors, parameters)."""
+        return self._node is None
+
+    @property
+    def xp(self):
+        """The array module of this tensor's device (``numpy`` or ``cupy``)."""
+        return _backend.get_xp(self.device)
+
+    # ---- conversion -------------------------------------------------------------------
+    def item(self):
+        """The single value as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        """The data as (nested) Python lists."""
+        return _backend.to_numpy(self.data).tolist()
+
+    def numpy(self):
+        """The data as a NumPy array (copied from the GPU when needed)."""
+        return _backend.to_numpy(self.data)
+
+    def detach(self):
+        """A tensor sharing this data with no graph and no gradient."""
+        return Tensor._wrap(self.data)
+
+    def zero_grad(self):
+        """Forget the accumulated gradient."""
+        self.grad = None
+
+    def is_cpu(self):
+        """Whether the tensor lives on the CPU."""
+        return self.device == "cpu"
+
+    def is_gpu(self):
+        """Whether the tensor lives on the GPU."""
+        return self.device == "gpu"
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self):
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor with shape {self.shape} is ambiguous")
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.size != 1:
+            raise TypeError("only single-element integer tensors can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        body = np.array2string(_backend.to_numpy(self.data), separator=", ", prefix="Tensor(")
+        extra = [f"dtype={self.dtype}"]
+        if self.device != "cpu":
+            extra.append(f"device={self.device!r}")
+        if self.requires_grad:
+            extra.append("grad_fn=" + self._node.name if self._node is not None and self._node.name else "requires_grad=True")
+        return f"Tensor({body}, {', '.join(extra)})"
+
+    # ---- autograd ---------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) into ``grad`` of every leaf that requires grad.
+
+        Args:
+            grad: the gradient of some scalar with respect to this tensor; may be
+                omitted only when this tensor has one element.
+            retain_graph: keep the graph so ``backward`` can run through it again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad (no graph was recorded)")
+        xp = self.xp
+        if grad is None:
+            if self.size != 1:
+                raise ValueError(
+                    f"backward() without a gradient needs a single-element tensor, got shape {self.shape}"
+                )
+            grad = xp.ones_like(self.data)
+        else:
+            grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+            if grad.shape != self.data.shape:
+                raise ValueError(f"gradient of shape {tuple(grad.shape)} for a tensor of shape {self.shape}")
+        _run_backward(self, grad, retain_graph)
+
+
+def _topological_order(root):
+    """Tensors reachable from ``root`` through grad-requiring edges, inputs before outputs."""
+    order, seen = [], {id(root)}
+    stack = [(root, False)]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        stack.append((t, True))
+        if t._node is not None:
+            for p in t._node.parents:
+                if p.requires_grad and id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, False))
+    return order
+
+
+def sum_to_shape(g, shape):
+    """Sum a broadcast gradient ``g`` back to ``shape``."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _run_backward(root, grad, retain_graph):
+    grads = {id(root): grad}
+    stored = set()  # ids of arrays handed to a .grad, so an aliased array is never shared twice
+    for t in reversed(_topological_order(root)):
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue
+        node = t._node
+        if node is None or t.keep_grad:
+            if id(g) in stored:
+                g = g.copy()
+            stored.add(id(g))
+            t.grad = g if t.grad is None else t.grad + g
+        if node is None:
+            continue
+        if node.backward is None:
+            raise RuntimeError(
+                "backward() through a graph that was already freed: pass retain_graph=True "
+                "to the first backward() to run it twice"
+            )
+        parent_grads = node.backward(g)
+        if not retain_graph:
+            node.backward = None
+        for p, pg in zip(node.parents, parent_grads):
+            if pg is None or not p.requires_grad:
+                continue
+            if pg.shape != p.data.shape:
+                pg = sum_to_shape(pg, p.data.shape)
+            if pg.dtype != p.data.dtype:
+                pg = pg.astype(p.data.dtype)
+            prev = grads.get(id(p))
+            grads[id(p)] = pg if prev is None else prev + pg

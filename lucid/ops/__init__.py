@@ -1,0 +1,48 @@
+"""Differentiable ops by family; this module also binds them to :class:`lucid.Tensor`."""
+
+from .._tensor import Tensor
+from . import arith, creation, index, linalg, reduce, shape
+from .arith import abs, add, div, eq, erf, exp, ge, gt, le, log, lt, mul, ne, neg, pow, sqrt, sub, tanh, where
+from .creation import (
+    BoolTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, arange, full, ones, ones_like,
+    tensor, zeros, zeros_like,
+)
+from .index import gather, getitem, setitem
+from .linalg import matmul
+from .reduce import argmax, argmin, max, mean, min, sum, var
+from .shape import astype, concatenate, expand, flatten, reshape, squeeze, stack, swapaxes, to, transpose, unsqueeze
+from ._util import as_tensor
+
+
+def _flip(fn):
+    return lambda a, b: fn(as_tensor(b, a), a)
+
+
+def _bind():
+    T = Tensor
+    T.__add__, T.__radd__ = add, _flip(add)
+    T.__sub__, T.__rsub__ = sub, _flip(sub)
+    T.__mul__, T.__rmul__ = mul, _flip(mul)
+    T.__truediv__, T.__rtruediv__ = div, _flip(div)
+    T.__pow__, T.__rpow__ = pow, _flip(pow)
+    T.__matmul__, T.__rmatmul__ = matmul, _flip(matmul)
+    T.__neg__ = neg
+    T.__pos__ = lambda a: a
+    T.__abs__ = abs
+    T.__eq__, T.__ne__, T.__lt__, T.__le__, T.__gt__, T.__ge__ = eq, ne, lt, le, gt, ge
+    T.__and__, T.__or__, T.__xor__ = arith.logical_and, arith.logical_or, arith.logical_xor
+    T.__invert__ = arith.invert
+    T.__getitem__, T.__setitem__ = getitem, setitem
+    for fn in (exp, log, sqrt, tanh, abs, erf, sum, mean, var, max, min, argmax, argmin, reshape, swapaxes,
+               transpose, expand, squeeze, unsqueeze, flatten, astype, to, matmul):
+        setattr(T, fn.__name__, fn)
+    T.T = property(lambda a: transpose(a), doc="The tensor with its axes reversed.")
+    T.mT = property(lambda a: swapaxes(a, -1, -2), doc="The tensor with its last two axes swapped.")
+    T.cpu = lambda a: to(a, "cpu")
+    T.gpu = lambda a: to(a, "gpu")
+    for name, dt in (("long", "int64"), ("int", "int32"), ("float", "float32"), ("half", "float16"),
+                     ("double", "float64"), ("bool", "bool")):
+        setattr(T, name, (lambda d: lambda a: astype(a, d))(dt))
+
+
+_bind()

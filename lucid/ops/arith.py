@@ -1,0 +1,183 @@
+"""Elementwise arithmetic and math functions, each forward beside its backward."""
+
+from __future__ import annotations
+
+import math
+
+from .._function import make_result
+from .._tensor import Tensor
+from ._util import as_tensor, binary_operands, check_same_device, result_dtype
+from .special import erf_array
+
+
+def add(a, b):
+    """``a + b`` with broadcasting.
+
+    Example:
+        >>> import lucid
+        >>> lucid.add(lucid.tensor([1.0, 2.0]), 1.0).tolist()
+        [2.0, 3.0]
+    """
+    a, b = binary_operands(a, b)
+    return make_result(a.data + b.data, (a, b), lambda g: (g, g), "add")
+
+
+def sub(a, b):
+    """``a - b`` with broadcasting."""
+    a, b = binary_operands(a, b)
+    return make_result(a.data - b.data, (a, b), lambda g: (g, -g), "sub")
+
+
+def mul(a, b):
+    """``a * b`` with broadcasting."""
+    a, b = binary_operands(a, b)
+    x, y = a.data, b.data
+
+    def backward(g):
+        return (g * y if a.requires_grad else None, g * x if b.requires_grad else None)
+
+    return make_result(x * y, (a, b), backward, "mul")
+
+
+def div(a, b):
+    """``a / b``; integer inputs give float32 (true division)."""
+    a, b = binary_operands(a, b)
+    if a.data.dtype.kind != "f":
+        from .shape import astype
+
+        a, b = astype(a, "float32"), astype(b, "float32")
+    x, y = a.data, b.data
+
+    def backward(g):
+        gx = g / y
+        return (gx if a.requires_grad else None, -gx * x / y if b.requires_grad else None)
+
+    return make_result(x / y, (a, b), backward, "div")
+
+
+def neg(a):
+    """``-a``."""
+    return make_result(-a.data, (a,), lambda g: (-g,), "neg")
+
+
+def pow(a, b):
+    """``a ** b`` for a tensor or scalar exponent."""
+    if not isinstance(a, Tensor):
+        a = as_tensor(a, b)
+    if isinstance(b, Tensor):
+        a, b = binary_operands(a, b)
+        x, y = a.data, b.data
+        out = x**y
+
+        def backward(g):
+            xp = a.xp
+            ga = g * y * x ** (y - 1) if a.requires_grad else None
+            gb = g * out * xp.log(xp.where(x > 0, x, 1)) if b.requires_grad else None
+            return ga, gb
+
+        return make_result(out, (a, b), backward, "pow")
+    x = a.data
+    if x.dtype.kind != "f" and isinstance(b, float):
+        x = x.astype("float32")
+    out = x**b
+    return make_result(out, (a,), lambda g: (g * (b * x ** (b - 1)),), "pow")
+
+
+def exp(a):
+    """Elementwise ``e ** a``."""
+    out = a.xp.exp(a.data)
+    return make_result(out, (a,), lambda g: (g * out,), "exp")
+
+
+def log(a):
+    """Elementwise natural logarithm."""
+    x = a.data
+    return make_result(a.xp.log(x), (a,), lambda g: (g / x,), "log")
+
+
+def sqrt(a):
+    """Elementwise square root."""
+    out = a.xp.sqrt(a.data)
+    return make_result(out, (a,), lambda g: (g / (2 * out),), "sqrt")
+
+
+def tanh(a):
+    """Elementwise hyperbolic tangent."""
+    out = a.xp.tanh(a.data)
+    return make_result(out, (a,), lambda g: (g * (1 - out * out),), "tanh")
+
+
+def abs(a):
+    """Elementwise absolute value (gradient ``sign(a)``, 0 at 0)."""
+    x = a.data
+    return make_result(a.xp.abs(x), (a,), lambda g: (g * a.xp.sign(x),), "abs")
+
+
+def erf(a):
+    """Elementwise error function.
+
+    Example:
+        >>> import lucid
+        >>> round(lucid.erf(lucid.tensor(1.0)).item(), 4)
+        0.8427
+    """
+    x = a.data
+    if x.dtype.kind != "f":
+        x = x.astype("float32")
+    scale = 2.0 / math.sqrt(math.pi)
+    return make_result(erf_array(x), (a,), lambda g: (g * (scale * a.xp.exp(-x * x)),), "erf")
+
+
+def where(cond, x, y):
+    """Elements of ``x`` where ``cond`` is true, else of ``y`` (scalars allowed).
+
+    Example:
+        >>> import lucid
+        >>> c = lucid.tensor([True, False])
+        >>> lucid.where(c, lucid.tensor([1.0, 2.0]), 0.0).tolist()
+        [1.0, 0.0]
+    """
+    like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
+    cond = as_tensor(cond, like)
+    if like is None:
+        x, y = as_tensor(x, cond), as_tensor(y, cond)
+    x, y = binary_operands(x, y)
+    check_same_device(cond, x)
+    c = cond.data.astype(bool, copy=False)
+    xp = x.xp
+
+    def backward(g):
+        zero = xp.zeros((), dtype=g.dtype)
+        return (xp.where(c, g, zero) if x.requires_grad else None, xp.where(c, zero, g) if y.requires_grad else None)
+
+    return make_result(xp.where(c, x.data, y.data), (x, y), backward, "where")
+
+
+def _compare(op):
+    def compare(a, b):
+        a, b = binary_operands(a, b)
+        return Tensor._wrap(op(a.data, b.data))
+
+    return compare
+
+
+eq = _compare(lambda x, y: x == y)
+ne = _compare(lambda x, y: x != y)
+lt = _compare(lambda x, y: x < y)
+le = _compare(lambda x, y: x <= y)
+gt = _compare(lambda x, y: x > y)
+ge = _compare(lambda x, y: x >= y)
+logical_and = _compare(lambda x, y: x & y)
+logical_or = _compare(lambda x, y: x | y)
+logical_xor = _compare(lambda x, y: x ^ y)
+
+
+def invert(a):
+    """``~a``: logical not for bool tensors, bitwise not for integers."""
+    return Tensor._wrap(~a.data)
+
+
+__all__ = [
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "tanh", "abs", "erf", "where",
+    "eq", "ne", "lt", "le", "gt", "ge", "result_dtype",
+]

@@ -1,0 +1,114 @@
+"""Tensor constructors."""
+
+from __future__ import annotations
+
+from .. import _backend
+from .._dtype import Float32, Int64, to_dtype
+from .._tensor import Tensor
+
+
+def tensor(data, requires_grad=False, keep_grad=False, dtype=None, device=None):
+    """Build a tensor; same arguments as :class:`lucid.Tensor`.
+
+    Example:
+        >>> import lucid
+        >>> lucid.tensor([1, 2]).dtype
+        dtype('int64')
+    """
+    return Tensor(data, requires_grad=requires_grad, keep_grad=keep_grad, dtype=dtype, device=device)
+
+
+def _typed(name, dtype):
+    def make(data, requires_grad=False, keep_grad=False, device=None):
+        return Tensor(data, requires_grad=requires_grad, keep_grad=keep_grad, dtype=dtype, device=device)
+
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = f"""A tensor of dtype {dtype}.
+
+    Example:
+        >>> import lucid
+        >>> lucid.{name}([1, 0]).dtype
+        dtype('{dtype}')
+    """
+    return make
+
+
+LongTensor = _typed("LongTensor", "int64")
+IntTensor = _typed("IntTensor", "int32")
+FloatTensor = _typed("FloatTensor", "float32")
+DoubleTensor = _typed("DoubleTensor", "float64")
+HalfTensor = _typed("HalfTensor", "float16")
+BoolTensor = _typed("BoolTensor", "bool")
+
+
+def _shape_of(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if int(n) < 0:
+            raise ValueError(f"negative dimension {n} in shape {tuple(shape)}")
+    return tuple(int(n) for n in shape)
+
+
+def _filled(fill, shape, dtype, device, requires_grad):
+    xp = _backend.get_xp(device)
+    arr = xp.full(_shape_of(shape), fill, dtype=to_dtype(dtype) or Float32)
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def zeros(*shape, dtype=None, device="cpu", requires_grad=False):
+    """A tensor of zeros; ``shape`` as separate ints or one tuple (float32 by default).
+
+    Example:
+        >>> import lucid
+        >>> lucid.zeros(2, 3).shape
+        (2, 3)
+    """
+    return _filled(0, shape, dtype, device, requires_grad)
+
+
+def ones(*shape, dtype=None, device="cpu", requires_grad=False):
+    """A tensor of ones; ``shape`` as separate ints or one tuple (float32 by default)."""
+    return _filled(1, shape, dtype, device, requires_grad)
+
+
+def full(shape, fill_value, dtype=None, device="cpu", requires_grad=False):
+    """A tensor filled with ``fill_value`` (its dtype follows the value unless given).
+
+    Example:
+        >>> import lucid
+        >>> lucid.full((2,), 7).tolist()
+        [7, 7]
+    """
+    if dtype is None:
+        dtype = Int64 if isinstance(fill_value, int) and not isinstance(fill_value, bool) else (
+            "bool" if isinstance(fill_value, bool) else Float32
+        )
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return _filled(fill_value, shape, dtype, device, requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    """Zeros with the shape (and by default dtype and device) of ``t``."""
+    return _filled(0, t.shape, dtype or t.dtype, device or t.device, requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    """Ones with the shape (and by default dtype and device) of ``t``."""
+    return _filled(1, t.shape, dtype or t.dtype, device or t.device, requires_grad)
+
+
+def arange(start, stop=None, step=1, dtype=None, device="cpu"):
+    """Evenly spaced values in ``[start, stop)``; int64 for ints, float32 for floats.
+
+    Example:
+        >>> import lucid
+        >>> lucid.arange(3).tolist()
+        [0, 1, 2]
+    """
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        dtype = Int64 if all(isinstance(v, int) for v in (start, stop, step)) else Float32
+    xp = _backend.get_xp(device)
+    return Tensor(xp.arange(start, stop, step, dtype=to_dtype(dtype)))

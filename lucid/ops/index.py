@@ -1,0 +1,124 @@
+"""Indexing: getitem (basic, integer-array, boolean), setitem and gather."""
+
+from __future__ import annotations
+
+from .. import _backend
+from .._function import grad_enabled, make_result
+from .._tensor import Tensor
+from ._util import as_tensor, check_same_device
+
+
+def scatter_add(xp, target, index, values):
+    """``target[index] += values`` with repeated indices accumulating, on NumPy or CuPy."""
+    if xp.__name__ == "numpy":
+        xp.add.at(target, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+    return target
+
+
+def _is_advanced(item):
+    return not (item is None or item is Ellipsis or isinstance(item, (int, slice)))
+
+
+def _convert_index(index, device):
+    """Tensors (and lists) inside an index become arrays on ``device``."""
+    xp = _backend.get_xp(device)
+
+    def one(item):
+        if isinstance(item, Tensor):
+            if item.device != device:
+                raise RuntimeError(
+                    f"expected all tensors on the same device, found devices '{device}' and '{item.device}' "
+                    "(the index tensor)"
+                )
+            return item.data
+        if isinstance(item, list):
+            return xp.asarray(item)
+        if hasattr(item, "__array__") and not isinstance(item, (int, slice)):
+            return xp.asarray(item)
+        return item
+
+    if isinstance(index, tuple):
+        return tuple(one(i) for i in index)
+    return one(index)
+
+
+def getitem(a, index):
+    """``a[index]``; differentiable, and repeated integer indices accumulate gradient.
+
+    Example:
+        >>> import lucid
+        >>> x = lucid.arange(6).reshape(2, 3)
+        >>> x[1, [0, 2]].tolist()
+        [3, 5]
+    """
+    idx = _convert_index(index, a.device)
+    x = a.data
+    try:
+        out = x[idx]
+    except IndexError as err:
+        raise IndexError(f"index {index!r} is out of range for a tensor of shape {tuple(x.shape)}: {err}") from err
+    xp = a.xp
+    items = idx if isinstance(idx, tuple) else (idx,)
+    advanced = any(_is_advanced(i) for i in items)
+
+    def backward(g):
+        gx = xp.zeros(x.shape, dtype=g.dtype)
+        if advanced:
+            scatter_add(xp, gx, idx, g)
+        else:
+            gx[idx] = g
+        return (gx,)
+
+    return make_result(out, (a,), backward, "getitem")
+
+
+def setitem(a, index, value):
+    """``a[index] = value`` in place, for tensors that need no gradient."""
+    if a.requires_grad and grad_enabled():
+        raise RuntimeError(
+            "in-place assignment to a tensor that requires grad; wrap it in lucid.no_grad() or use a detached tensor"
+        )
+    idx = _convert_index(index, a.device)
+    if isinstance(value, Tensor):
+        check_same_device(a, value)
+        value = value.data
+    a.data[idx] = value
+
+
+def gather(x, dim, index):
+    """Pick values along ``dim`` at ``index`` (same rank as ``x``), as ``torch.gather``.
+
+    Example:
+        >>> import lucid
+        >>> x = lucid.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> lucid.gather(x, 1, lucid.tensor([[1], [0]])).tolist()
+        [[2.0], [3.0]]
+    """
+    index = as_tensor(index, x)
+    check_same_device(x, index)
+    if index.ndim != x.ndim:
+        raise ValueError(f"gather index has {index.ndim} dimensions, the input {x.ndim}")
+    if index.data.dtype.kind not in "iu":
+        raise TypeError(f"gather index must be an integer tensor, got dtype {index.dtype}")
+    xp = x.xp
+    dim = dim % x.ndim
+    n = x.shape[dim]
+    ids = index.data
+    if ids.size and (int(ids.min()) < -n or int(ids.max()) >= n):
+        raise IndexError(f"gather index out of range for axis {dim} of size {n}")
+    # Index only the region the index covers along the other axes, as torch does.
+    region = tuple(slice(0, s) if i != dim else slice(None) for i, s in enumerate(ids.shape))
+    out = xp.take_along_axis(x.data[region], ids, axis=dim)
+
+    def backward(g):
+        gx = xp.zeros(x.shape, dtype=g.dtype)
+        grid = list(xp.meshgrid(*[xp.arange(s) for s in ids.shape], indexing="ij"))
+        grid[dim] = ids % n
+        scatter_add(xp, gx, tuple(grid), g)
+        return (gx,)
+
+    return make_result(out, (x,), backward, "gather")

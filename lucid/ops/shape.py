@@ -1,0 +1,167 @@
+"""Shape, layout, dtype and device changes, joining and splitting."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _backend
+from .._dtype import to_dtype
+from .._function import make_result
+from .._tensor import Tensor
+from ._util import check_same_device, normalize_axis, result_dtype
+
+
+def _shape_args(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def reshape(a, *shape):
+    """The same data in a new shape (one size may be -1).
+
+    Example:
+        >>> import lucid
+        >>> lucid.arange(6).reshape(2, 3).shape
+        (2, 3)
+    """
+    shape = _shape_args(shape)
+    x = a.data
+    try:
+        out = x.reshape(shape)
+    except ValueError as err:
+        raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} into {shape}") from err
+    return make_result(out, (a,), lambda g: (g.reshape(x.shape),), "reshape")
+
+
+def swapaxes(a, axis1, axis2):
+    """Swap two axes."""
+    out = a.xp.swapaxes(a.data, axis1, axis2)
+    return make_result(out, (a,), lambda g: (a.xp.swapaxes(g, axis1, axis2),), "swapaxes")
+
+
+def transpose(a, *axes):
+    """Permute axes (reverse them when none are given)."""
+    axes = _shape_args(axes) if axes else tuple(range(a.ndim - 1, -1, -1))
+    if len(axes) != a.ndim or sorted(ax % max(a.ndim, 1) for ax in axes) != list(range(a.ndim)):
+        raise ValueError(f"transpose axes {axes} do not permute the {a.ndim} axes of the tensor")
+    inverse = tuple(np.argsort([ax % a.ndim for ax in axes]))
+    out = a.data.transpose(axes)
+    return make_result(out, (a,), lambda g: (g.transpose(inverse),), "transpose")
+
+
+def expand(a, *shape):
+    """Broadcast to a larger ``shape`` without copying; ``-1`` keeps a size."""
+    shape = _shape_args(shape)
+    lead = len(shape) - a.ndim
+    if lead < 0:
+        raise ValueError(f"expand to {shape} has fewer dimensions than the tensor's shape {a.shape}")
+    full = tuple(a.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    try:
+        out = a.xp.broadcast_to(a.data, full)
+    except ValueError as err:
+        raise ValueError(f"cannot expand a tensor of shape {a.shape} to {shape}") from err
+    return make_result(out, (a,), lambda g: (g,), "expand")
+
+
+def squeeze(a, axis=None):
+    """Drop axes of size one (all of them, or those named)."""
+    x = a.data
+    if axis is None:
+        axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
+    else:
+        axes = normalize_axis(axis, a.ndim)
+        for i in axes:
+            if x.shape[i] != 1:
+                raise ValueError(f"cannot squeeze axis {i} of size {x.shape[i]}")
+    out = x.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
+    return make_result(out, (a,), lambda g: (g.reshape(x.shape),), "squeeze")
+
+
+def unsqueeze(a, axis):
+    """Insert an axis of size one at ``axis``."""
+    x = a.data
+    if not -x.ndim - 1 <= axis <= x.ndim:
+        raise IndexError(f"axis {axis} is out of range for unsqueeze of a {x.ndim}-d tensor")
+    out = a.xp.expand_dims(x, axis)
+    return make_result(out, (a,), lambda g: (g.reshape(x.shape),), "unsqueeze")
+
+
+def flatten(a, start_axis=0, end_axis=-1):
+    """Merge axes ``start_axis..end_axis`` into one."""
+    shape = a.shape
+    s, e = normalize_axis((start_axis, end_axis), a.ndim) if a.ndim else (0, 0)
+    new = shape[:s] + (-1,) + shape[e + 1 :] if a.ndim else (1,)
+    return reshape(a, new)
+
+
+def astype(a, dtype):
+    """A copy cast to ``dtype`` (differentiable between floating dtypes)."""
+    dtype = to_dtype(dtype)
+    x = a.data
+    if x.dtype == dtype:
+        return a
+    out = x.astype(dtype)
+    backward = (lambda g: (g.astype(x.dtype),)) if dtype.kind == "f" else None
+    return make_result(out, (a,), backward, "astype")
+
+
+def to(a, *args, device=None, dtype=None):
+    """Move to a device and/or cast: ``to("gpu")``, ``to(lucid.Float16)``, ``to("cpu", "float64")``."""
+    for arg in args:
+        if isinstance(arg, str) and arg in _backend.DEVICES:
+            device = arg
+        elif isinstance(arg, str) and arg not in np.sctypeDict:
+            _backend.check_device(arg)
+        else:
+            dtype = arg
+    out = a
+    if device is not None and _backend.check_device(device) != a.device:
+        src = a.device
+        moved = _backend.to_device(a.data, device)
+        out = make_result(moved, (a,), lambda g: (_backend.to_device(g, src),), "to")
+    if dtype is not None:
+        out = astype(out, dtype)
+    return out
+
+
+def _join(tensors, axis, stack):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("need at least one tensor to " + ("stack" if stack else "concatenate"))
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    check_same_device(*tensors)
+    dt = result_dtype(*[t.dtype for t in tensors])
+    tensors = [astype(t, dt) for t in tensors]
+    xp = tensors[0].xp
+    arrays = [t.data for t in tensors]
+    try:
+        out = xp.stack(arrays, axis=axis) if stack else xp.concatenate(arrays, axis=axis)
+    except ValueError as err:
+        shapes = [tuple(t.shape) for t in tensors]
+        raise ValueError(f"cannot {'stack' if stack else 'concatenate'} shapes {shapes} on axis {axis}: {err}") from err
+    ax = axis % out.ndim
+
+    def backward(g):
+        if stack:
+            return tuple(xp.take(g, i, axis=ax) for i in range(len(arrays)))
+        bounds = np.cumsum([arr.shape[ax] for arr in arrays])[:-1]
+        return tuple(xp.split(g, bounds.tolist(), axis=ax))
+
+    return make_result(out, tuple(tensors), backward, "stack" if stack else "concatenate")
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis.
+
+    Example:
+        >>> import lucid
+        >>> lucid.concatenate([lucid.ones(2), lucid.zeros(1)]).tolist()
+        [1.0, 1.0, 0.0]
+    """
+    return _join(tensors, axis, stack=False)
+
+
+def stack(tensors, axis=0):
+    """Join tensors along a new axis."""
+    return _join(tensors, axis, stack=True)

@@ -1,0 +1,99 @@
+"""Saving and loading tensors and state dicts as ``.safetensors`` (never pickle)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+
+from . import _backend
+from ._tensor import Tensor
+
+_SINGLE = "__tensor__"
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``,
+    so a failed write never destroys the previous file."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save to {path!r}: folder {folder!r} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _to_host(value, key):
+    if isinstance(value, Tensor):
+        return np.ascontiguousarray(value.numpy())
+    if isinstance(value, np.ndarray) or _backend.is_gpu_array(value):
+        return np.ascontiguousarray(_backend.to_numpy(value))
+    raise TypeError(f"cannot save {key!r}: expected a Tensor or array, got {type(value).__name__}")
+
+
+def save_arrays(arrays: dict, path, metadata: dict | None = None) -> None:
+    """Write a dict of name -> array/Tensor to ``path`` atomically in safetensors format."""
+    from safetensors.numpy import save
+
+    host = {k: _to_host(v, k) for k, v in arrays.items()}
+    atomic_write_bytes(path, save(host, metadata=metadata))
+
+
+def load_arrays(path) -> tuple[dict, dict]:
+    """Read a safetensors file into a dict of NumPy arrays plus its metadata.
+
+    Raises FileNotFoundError for a missing file and ValueError naming the file when it
+    is truncated or not a safetensors file.
+    """
+    from safetensors import safe_open
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no such file: {path!r}")
+    try:
+        with safe_open(path, framework="numpy") as f:
+            meta = f.metadata() or {}
+            arrays = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as err:  # safetensors raises its own error types for bad headers and sizes
+        raise ValueError(f"{path!r} is not a valid safetensors file (truncated or corrupt?): {err}") from err
+    return arrays, meta
+
+
+def save(obj, path) -> None:
+    """Save a Tensor, a dict of Tensors (a ``state_dict``) or a Module's state to ``path``.
+
+    GPU tensors are copied to the host. The write is atomic.
+
+    Example:
+        >>> import lucid, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+        >>> lucid.save({"w": lucid.ones(2)}, path)
+        >>> lucid.load(path)["w"].tolist()
+        [1.0, 1.0]
+    """
+    if isinstance(obj, Tensor):
+        save_arrays({_SINGLE: obj}, path, {"lucid": "tensor"})
+        return
+    if hasattr(obj, "state_dict") and callable(obj.state_dict):
+        obj = obj.state_dict()
+    if not isinstance(obj, dict):
+        raise TypeError(f"lucid.save takes a Tensor, a dict of Tensors or a Module, got {type(obj).__name__}")
+    save_arrays(dict(obj), path, {"lucid": "state_dict"})
+
+
+def load(path, device="cpu"):
+    """Load what :func:`save` wrote: a Tensor, or a dict of name -> Tensor, on ``device``."""
+    arrays, meta = load_arrays(path)
+    if meta.get("lucid") == "tensor" and set(arrays) == {_SINGLE}:
+        return Tensor(arrays[_SINGLE], device=device)
+    return {k: Tensor(v, device=device) for k, v in arrays.items()}
