@@ -1,0 +1,5 @@
+"""BERT: configuration, backbone, task models, tokenizer and checkpoint loading."""
+
+from .tokenizer import BERTTokenizerFast
+
+__all__ = ["BERTTokenizerFast"]
