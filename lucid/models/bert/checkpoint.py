@@ -1,0 +1,177 @@
+"""Reading and writing BERT checkpoints in the Hugging Face folder layout.
+
+A model folder holds ``config.json`` and ``model.safetensors`` (or shards listed in
+``model.safetensors.index.json``). Lucid's modules carry the Hugging Face names, so the
+rename table is short: the optional ``bert.`` prefix, legacy ``LayerNorm.gamma/beta``,
+the ``cls.predictions.decoder.bias`` alias of ``cls.predictions.bias``, and the
+``position_ids``/``token_type_ids`` buffers that older checkpoints store but nothing reads.
+Pickled ``pytorch_model.bin`` files are never opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+import numpy as np
+
+from .config import BERTConfig
+
+__all__ = [
+    "CONFIG_NAME", "WEIGHTS_NAME", "WEIGHTS_INDEX_NAME", "read_config", "read_weights",
+    "normalize_key", "load_into", "save_folder",
+]
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
+_PICKLE_NAMES = ("pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack")
+# Buffers some checkpoints store; lucid rebuilds them, so they are neither loaded nor reported.
+_IGNORED_SUFFIXES = ("embeddings.position_ids", "embeddings.token_type_ids")
+_PREFIX = "bert."
+
+
+def _check_folder(folder) -> str:
+    folder = os.fspath(folder)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"no model folder at {folder!r}")
+    return folder
+
+
+def read_config(folder) -> BERTConfig:
+    """The :class:`BERTConfig` in ``folder/config.json``."""
+    folder = _check_folder(folder)
+    path = os.path.join(folder, CONFIG_NAME)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"model folder {folder!r} has no {CONFIG_NAME}")
+    return BERTConfig.from_json(path)
+
+
+def read_weights(folder) -> dict:
+    """All arrays of ``folder``'s safetensors weights (one file or an indexed set of shards).
+
+    Raises:
+        FileNotFoundError: the folder or its safetensors weights are missing; when only a
+            pickled ``pytorch_model.bin`` is there, the message says that lucid reads
+            safetensors only and how to convert.
+    """
+    from ...serialization import load_arrays
+
+    folder = _check_folder(folder)
+    single = os.path.join(folder, WEIGHTS_NAME)
+    index = os.path.join(folder, WEIGHTS_INDEX_NAME)
+    if os.path.isfile(single):
+        return load_arrays(single)[0]
+    if os.path.isfile(index):
+        with open(index, encoding="utf-8") as f:
+            shards = sorted(set(json.load(f).get("weight_map", {}).values()))
+        arrays = {}
+        for shard in shards:
+            arrays.update(load_arrays(os.path.join(folder, shard))[0])
+        return arrays
+    found = [n for n in _PICKLE_NAMES if os.path.isfile(os.path.join(folder, n))]
+    if found:
+        raise FileNotFoundError(
+            f"model folder {folder!r} has {found[0]} but no {WEIGHTS_NAME}: lucid reads only safetensors "
+            "weights (it never unpickles files). Convert once with transformers: "
+            "AutoModel.from_pretrained(folder).save_pretrained(folder, safe_serialization=True)"
+        )
+    raise FileNotFoundError(f"model folder {folder!r} has no {WEIGHTS_NAME}")
+
+
+def normalize_key(key: str) -> str:
+    """A checkpoint key under today's Hugging Face names (``gamma``/``beta`` become
+    ``weight``/``bias`` on LayerNorms).
+
+    Example:
+        >>> normalize_key("bert.embeddings.LayerNorm.gamma")
+        'bert.embeddings.LayerNorm.weight'
+    """
+    if key.endswith(".gamma"):
+        return key[: -len("gamma")] + "weight"
+    if key.endswith(".beta"):
+        return key[: -len("beta")] + "bias"
+    return key
+
+
+def _resolve(model, name):
+    """The Parameter/Buffer object at dotted ``name`` (ModuleList entries by number)."""
+    obj = model
+    for part in name.split("."):
+        obj = obj[int(part)] if part.isdigit() and not hasattr(obj, part) else getattr(obj, part)
+    return obj
+
+
+def _match(key, expected, tied):
+    """The model name a checkpoint key loads into, or None."""
+    for cand in (key, key[len(_PREFIX):] if key.startswith(_PREFIX) else None, _PREFIX + key):
+        if cand is not None and (cand in expected or cand in tied):
+            return cand
+    return None
+
+
+def load_into(model, arrays: dict, source: str = "checkpoint", warn: bool = True):
+    """Copy checkpoint ``arrays`` into ``model``'s parameters, matching Hugging Face names.
+
+    Parameters the checkpoint lacks keep their fresh initialisation and, like checkpoint
+    keys the model does not use, are listed in one ``warnings.warn``.
+
+    Returns:
+        ``(missing, unexpected)``: sorted lists of model and checkpoint names.
+
+    Raises:
+        ValueError: naming the key and both shapes when a checkpoint array does not fit.
+    """
+    state = model.state_dict()
+    tied = model._tied_names() if hasattr(model, "_tied_names") else {}
+    expected = {k for k in state if k not in tied}
+    arrays = {normalize_key(k): v for k, v in arrays.items()}
+    # Older checkpoints hold the LM bias only under decoder.bias.
+    for k in list(arrays):
+        if k.endswith("cls.predictions.decoder.bias"):
+            arrays.setdefault(k[: -len("decoder.bias")] + "bias", arrays[k])
+    loaded, unexpected = set(), []
+    for key, arr in arrays.items():
+        if key.endswith(_IGNORED_SUFFIXES):
+            continue
+        name = _match(key, expected, tied)
+        if name is None:
+            unexpected.append(key)
+            continue
+        if name in tied:
+            continue  # a shared parameter, loaded under its own name
+        param = _resolve(model, name)
+        if tuple(arr.shape) != tuple(param.shape):
+            raise ValueError(
+                f"{source}: shape mismatch for {key!r}: the checkpoint has {tuple(arr.shape)}, "
+                f"the model expects {tuple(param.shape)}"
+            )
+        xp = param.xp
+        param.data = xp.asarray(np.ascontiguousarray(arr), dtype=param.dtype)
+        loaded.add(name)
+    missing = sorted(expected - loaded)
+    unexpected = sorted(unexpected)
+    if warn and (missing or unexpected):
+        parts = []
+        if missing:
+            parts.append(f"weights not in the checkpoint, newly initialised: {missing}")
+        if unexpected:
+            parts.append(f"checkpoint weights the model does not use: {unexpected}")
+        warnings.warn(f"{type(model).__name__} from {source}: " + "; ".join(parts), stacklevel=3)
+    return missing, unexpected
+
+
+def save_folder(model, folder, architecture: str, config_extra: dict | None = None) -> None:
+    """Write ``config.json`` (with ``architectures``) and ``model.safetensors`` under
+    Hugging Face names; each file is written atomically."""
+    from ...serialization import save_arrays
+
+    folder = os.fspath(folder)
+    os.makedirs(folder, exist_ok=True)
+    tied = model._tied_names() if hasattr(model, "_tied_names") else {}
+    arrays = {k: v for k, v in model.state_dict().items() if k not in tied and not k.endswith(_IGNORED_SUFFIXES)}
+    save_arrays(arrays, os.path.join(folder, WEIGHTS_NAME), metadata={"format": "pt"})
+    more = {"architectures": [architecture]}
+    more.update(config_extra or {})
+    model.config.to_json(os.path.join(folder, CONFIG_NAME), **more)

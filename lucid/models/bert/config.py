@@ -1,0 +1,282 @@
+"""``BERTConfig``: the hyper-parameters of a BERT model, with Hugging Face field names.
+
+The fields mirror ``transformers.BertConfig`` so a Hugging Face ``config.json`` maps onto
+them one to one; ``tie_word_embedding`` (HF: ``tie_word_embeddings``) and
+``add_pooling_layer`` are lucid's own switches. Keys of a ``config.json`` that lucid does
+not use (``id2label``, ``use_cache``, ...) are kept in ``extra`` and written back on save.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+
+__all__ = ["BERTConfig", "ACTIVATIONS"]
+
+# hidden_act names lucid implements; the gelu_* and swish spellings are Hugging Face's.
+ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "tanh", "silu", "swish")
+
+# Defaults of the special-token ids used by masked-LM masking when the config names none:
+# the ids of the bert-base-uncased vocabulary.
+DEFAULT_SPECIAL_IDS = {"mask_token_id": 103, "cls_token_id": 101, "sep_token_id": 102, "pad_token_id": 0}
+
+_SIZE_FIELDS = (
+    "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+    "max_position_embeddings", "type_vocab_size",
+)
+_PROB_FIELDS = ("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout")
+_TOKEN_FIELDS = ("pad_token_id", "mask_token_id", "cls_token_id", "sep_token_id")
+# lucid name -> Hugging Face config.json name, where they differ
+_HF_RENAMES = {"tie_word_embedding": "tie_word_embeddings"}
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+@dataclass
+class BERTConfig:
+    """Hyper-parameters of a BERT model (defaults: ``bert-base-uncased``).
+
+    Args:
+        vocab_size: number of token ids.
+        hidden_size: width of every hidden state; a multiple of ``num_attention_heads``.
+        num_hidden_layers: number of encoder layers.
+        num_attention_heads: attention heads per layer.
+        intermediate_size: width of the feed-forward layer.
+        hidden_act: feed-forward activation, one of ``ACTIVATIONS`` (``"gelu"`` is the exact erf form).
+        hidden_dropout_prob: dropout on embeddings and sub-layer outputs.
+        attention_probs_dropout_prob: dropout on attention probabilities.
+        max_position_embeddings: longest sequence the position table covers.
+        type_vocab_size: number of segment (token type) ids.
+        initializer_range: standard deviation of the normal weight initialisation.
+        layer_norm_eps: epsilon of every LayerNorm.
+        pad_token_id: id of ``[PAD]``; its word-embedding row starts at zero (``None``: no padding row).
+        classifier_dropout: dropout before the classifier (``None``: ``hidden_dropout_prob``).
+        tie_word_embedding: share the masked-LM decoder weight with the word embeddings.
+        add_pooling_layer: give the backbone its ``[CLS]`` pooler (dense + tanh).
+        mask_token_id, cls_token_id, sep_token_id: special ids used by
+            ``BERTForMaskedLM.create_masked_lm_inputs``; ``None`` means the
+            bert-base-uncased ids 103, 101 and 102.
+        extra: keys of a Hugging Face ``config.json`` lucid does not use, kept for saving.
+
+    Raises:
+        ValueError: naming the field, for sizes below 1, a ``hidden_size`` not divisible by
+            ``num_attention_heads``, probabilities outside ``[0, 1]``, an unknown ``hidden_act``
+            or a special-token id outside the vocabulary.
+
+    Example:
+        >>> from lucid.models import BERTConfig
+        >>> cfg = BERTConfig.base(num_hidden_layers=2)
+        >>> cfg.hidden_size, cfg.num_hidden_layers
+        (768, 2)
+        >>> BERTConfig(hidden_size=30, num_attention_heads=4)
+        Traceback (most recent call last):
+        ...
+        ValueError: hidden_size (30) must be a multiple of num_attention_heads (4)
+    """
+
+    vocab_size: int = 30522
+    hidden_size: int = 768
+    num_hidden_layers: int = 12
+    num_attention_heads: int = 12
+    intermediate_size: int = 3072
+    hidden_act: str = "gelu"
+    hidden_dropout_prob: float = 0.1
+    attention_probs_dropout_prob: float = 0.1
+    max_position_embeddings: int = 512
+    type_vocab_size: int = 2
+    initializer_range: float = 0.02
+    layer_norm_eps: float = 1e-12
+    pad_token_id: int | None = 0
+    classifier_dropout: float | None = None
+    tie_word_embedding: bool = True
+    add_pooling_layer: bool = True
+    mask_token_id: int | None = None
+    cls_token_id: int | None = None
+    sep_token_id: int | None = None
+    extra: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        for name in _SIZE_FIELDS:
+            v = getattr(self, name)
+            if not _is_int(v) or v < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+        if self.hidden_size % self.num_attention_heads:
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be a multiple of num_attention_heads "
+                f"({self.num_attention_heads})"
+            )
+        for name in _PROB_FIELDS:
+            v = getattr(self, name)
+            if v is None and name == "classifier_dropout":
+                continue
+            if not _is_number(v) or not 0.0 <= v <= 1.0:
+                raise ValueError(f"{name} must be a probability in [0, 1], got {v!r}")
+        if self.hidden_act not in ACTIVATIONS:
+            raise ValueError(f"hidden_act {self.hidden_act!r} is not supported; choose one of {list(ACTIVATIONS)}")
+        if not _is_number(self.initializer_range) or self.initializer_range < 0:
+            raise ValueError(f"initializer_range must be a number >= 0, got {self.initializer_range!r}")
+        if not _is_number(self.layer_norm_eps) or self.layer_norm_eps <= 0:
+            raise ValueError(f"layer_norm_eps must be a number > 0, got {self.layer_norm_eps!r}")
+        for name in _TOKEN_FIELDS:
+            v = getattr(self, name)
+            if v is not None and (not _is_int(v) or not 0 <= v < self.vocab_size):
+                raise ValueError(f"{name} must be None or an id in [0, vocab_size={self.vocab_size}), got {v!r}")
+        for name in ("tie_word_embedding", "add_pooling_layer"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if not isinstance(self.extra, dict):
+            raise ValueError(f"extra must be a dict, got {type(self.extra).__name__}")
+
+    # ---- presets ----------------------------------------------------------------------
+    @classmethod
+    def base(cls, **overrides) -> "BERTConfig":
+        """The BERT-Base shape (12 layers, hidden 768, 12 heads), with ``overrides`` applied.
+
+        Example:
+            >>> BERTConfig.base(vocab_size=1000).vocab_size
+            1000
+        """
+        return cls(**overrides)
+
+    @classmethod
+    def large(cls, **overrides) -> "BERTConfig":
+        """The BERT-Large shape (24 layers, hidden 1024, 16 heads, 4096 wide), with ``overrides``.
+
+        Example:
+            >>> BERTConfig.large().num_hidden_layers
+            24
+        """
+        params = dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096)
+        params.update(overrides)
+        return cls(**params)
+
+    # ---- derived values -----------------------------------------------------------------
+    @property
+    def head_dim(self) -> int:
+        """Width of one attention head (``hidden_size // num_attention_heads``)."""
+        return self.hidden_size // self.num_attention_heads
+
+    def special_token_id(self, name: str) -> int:
+        """The id of ``"mask_token_id"``, ``"cls_token_id"``, ``"sep_token_id"`` or
+        ``"pad_token_id"``, falling back to bert-base-uncased's ids when unset.
+
+        Example:
+            >>> BERTConfig().special_token_id("mask_token_id")
+            103
+        """
+        v = getattr(self, name)
+        return DEFAULT_SPECIAL_IDS[name] if v is None else v
+
+    def replace(self, **changes) -> "BERTConfig":
+        """A validated copy with ``changes`` applied.
+
+        Example:
+            >>> BERTConfig().replace(num_hidden_layers=3).num_hidden_layers
+            3
+        """
+        changes.setdefault("extra", dict(self.extra))
+        return dataclasses.replace(self, **changes)
+
+    # ---- dict / JSON --------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, d: dict) -> "BERTConfig":
+        """Build a config from a (Hugging Face) ``config.json`` dict; unknown keys go to ``extra``.
+
+        Example:
+            >>> cfg = BERTConfig.from_dict({"hidden_size": 64, "num_attention_heads": 4, "use_cache": True})
+            >>> cfg.hidden_size, cfg.extra
+            (64, {'use_cache': True})
+        """
+        if not isinstance(d, dict):
+            raise TypeError(f"expected a dict of config values, got {type(d).__name__}")
+        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        hf_to_lucid = {v: k for k, v in _HF_RENAMES.items()}
+        known, extra = {}, dict(d.get("extra", {}) or {})
+        for key, value in d.items():
+            if key == "extra":
+                continue
+            name = hf_to_lucid.get(key, key)
+            if name in names:
+                known[name] = value
+            else:
+                extra[key] = value
+        return cls(**known, extra=extra)
+
+    def to_dict(self) -> dict:
+        """A Hugging Face style dict: ``model_type`` ``"bert"``, HF spellings, ``extra`` merged in.
+
+        Example:
+            >>> d = BERTConfig().to_dict()
+            >>> d["model_type"], d["tie_word_embeddings"]
+            ('bert', True)
+        """
+        out = {"model_type": "bert"}
+        out.update(self.extra)
+        for f in dataclasses.fields(self):
+            if f.name == "extra":
+                continue
+            value = getattr(self, f.name)
+            if f.name in ("mask_token_id", "cls_token_id", "sep_token_id") and value is None:
+                continue  # unset: leave Hugging Face's own defaults alone
+            out[_HF_RENAMES.get(f.name, f.name)] = value
+        return out
+
+    @classmethod
+    def from_json(cls, path) -> "BERTConfig":
+        """Read a ``config.json`` file (Hugging Face or lucid).
+
+        Example:
+            >>> import os, tempfile
+            >>> path = os.path.join(tempfile.mkdtemp(), "config.json")
+            >>> BERTConfig(num_hidden_layers=2).to_json(path)
+            >>> BERTConfig.from_json(path).num_hidden_layers
+            2
+        """
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"no config file at {path!r}")
+        with open(path, encoding="utf-8") as f:
+            try:
+                d = json.load(f)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path!r} is not valid JSON: {err}") from err
+        return cls.from_dict(d)
+
+    def to_json(self, path, **more) -> None:
+        """Write the config (plus any ``more`` keys, e.g. ``architectures``) as JSON, atomically."""
+        from ...serialization import atomic_write_bytes
+
+        d = self.to_dict()
+        d.update(more)
+        text = json.dumps(d, indent=2, sort_keys=True) + "\n"
+        atomic_write_bytes(os.fspath(path), text.encode("utf-8"))
+
+    @classmethod
+    def from_pretrained(cls, folder) -> "BERTConfig":
+        """Read ``folder/config.json``.
+
+        Example:
+            >>> import tempfile
+            >>> folder = tempfile.mkdtemp()
+            >>> BERTConfig(vocab_size=50).save_pretrained(folder)
+            >>> BERTConfig.from_pretrained(folder).vocab_size
+            50
+        """
+        folder = os.fspath(folder)
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"no model folder at {folder!r}")
+        return cls.from_json(os.path.join(folder, "config.json"))
+
+    def save_pretrained(self, folder, **more) -> None:
+        """Write ``folder/config.json`` (the folder is created when missing)."""
+        folder = os.fspath(folder)
+        os.makedirs(folder, exist_ok=True)
+        self.to_json(os.path.join(folder, "config.json"), **more)
