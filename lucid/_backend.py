@@ -15,29 +15,38 @@ def check_device(device) -> str:
         >>> check_device("cpu")
         'cpu'
     """
-    if device not in DEVICES:
+    if not isinstance(device, str) or device not in DEVICES:
         raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'gpu'")
     return device
 
 
+_INSTALL_HINT = (
+    "install CuPy for your CUDA version with `pip install \"lucid[gpu]\"` (CUDA 12) "
+    "or `pip install cupy-cuda11x` (CUDA 11)"
+)
+
+
 def _import_cupy():
+    """CuPy, imported on first use; RuntimeError saying whether CuPy or a CUDA GPU is missing."""
     global _cupy
-    if _cupy is None:
-        try:
-            import cupy
-        except ImportError as err:
-            raise RuntimeError(
-                "device 'gpu' needs CuPy, which is not installed: install it with "
-                "`pip install lucid[gpu]` (or `pip install cupy-cuda12x` for CUDA 12)"
-            ) from err
-        try:
-            count = cupy.cuda.runtime.getDeviceCount()
-        except Exception:  # CUDA driver missing or broken
-            count = 0
-        if count < 1:
-            raise RuntimeError("device 'gpu' needs a CUDA GPU, but CuPy found no CUDA device here")
-        _cupy = cupy
-    return _cupy
+    if _cupy is not None:
+        return _cupy
+    try:
+        import cupy
+    except ImportError as err:
+        raise RuntimeError(f"device 'gpu' needs CuPy, which is not installed here: {_INSTALL_HINT}") from err
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+        problem = ""
+    except Exception as err:  # no CUDA driver, or a broken one
+        count, problem = 0, f" ({type(err).__name__}: {err})"
+    if count < 1:
+        raise RuntimeError(
+            "device 'gpu' needs a CUDA GPU, but CuPy is installed and found no CUDA device or driver"
+            f"{problem}; use device='cpu' here, or run on a machine with an NVIDIA GPU and {_INSTALL_HINT}"
+        )
+    _cupy = cupy
+    return cupy
 
 
 def gpu_available() -> bool:
@@ -61,9 +70,11 @@ def get_xp(device: str):
         >>> get_xp("cpu") is np
         True
     """
-    if check_device(device) == "cpu":
+    if device == "cpu":
         return np
-    return _import_cupy()
+    if device == "gpu":
+        return _cupy if _cupy is not None else _import_cupy()
+    raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'gpu'")
 
 
 def is_gpu_array(arr) -> bool:

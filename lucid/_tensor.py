@@ -16,6 +16,8 @@ def _as_array(data, dtype, device):
         arr = data
     elif type(data).__module__.startswith("cupy"):
         arr = data  # a CuPy array before CuPy was first imported here
+    elif isinstance(data, np.generic):
+        arr = np.asarray(data)  # NumPy scalars keep their dtype, as arrays do
     else:
         try:
             arr = np.asarray(data)
@@ -26,10 +28,10 @@ def _as_array(data, dtype, device):
         if dtype is None:
             if arr.dtype.kind == "f":
                 dtype = np.float32  # Python floats become float32
-            elif arr.dtype.kind in "iu" and not isinstance(data, np.generic):
+            elif arr.dtype.kind in "iu":
                 dtype = np.int64
-            elif arr.dtype.kind not in "fiub":
-                raise TypeError(f"unsupported data dtype {arr.dtype} for a tensor")
+    if dtype is None and arr.dtype.kind not in "fiub":
+        raise TypeError(f"unsupported data dtype {arr.dtype} for a tensor")
     device = _backend.device_of(arr) if device is None else _backend.check_device(device)
     arr = _backend.to_device(arr, device)
     if dtype is not None and arr.dtype != dtype:
@@ -60,7 +62,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "keep_grad", "_node", "__weakref__")
-    __array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
+    __array_ufunc__ = None  # NumPy operators defer to Tensor's reflected ones (ndarray + Tensor -> Tensor)
 
     def __init__(self, data, requires_grad=False, keep_grad=False, dtype=None, device=None):
         self.data = _as_array(data, to_dtype(dtype), device)
@@ -74,6 +76,8 @@ class Tensor:
     @classmethod
     def _wrap(cls, arr):
         """Fast path for ops: wrap an array that is already on its device."""
+        if isinstance(arr, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
+            arr = np.asarray(arr)
         t = cls.__new__(cls)
         t.data = arr
         t.grad = None
@@ -113,7 +117,7 @@ class Tensor:
     @property
     def device(self):
         """``"cpu"`` or ``"gpu"``."""
-        return "gpu" if _backend.is_gpu_array(self.data) else "cpu"
+        return "cpu" if isinstance(self.data, np.ndarray) else "gpu"
 
     @property
     def is_leaf(self):
@@ -123,7 +127,7 @@ class Tensor:
     @property
     def xp(self):
         """The array module of this tensor's device (``numpy`` or ``cupy``)."""
-        return _backend.get_xp(self.device)
+        return np if isinstance(self.data, np.ndarray) else _backend.get_xp("gpu")
 
     # ---- conversion -------------------------------------------------------------------
     def item(self):
@@ -155,6 +159,12 @@ class Tensor:
     def is_gpu(self):
         """Whether the tensor lives on the GPU."""
         return self.device == "gpu"
+
+    def __array__(self, dtype=None, copy=None):
+        if not isinstance(self.data, np.ndarray):
+            raise TypeError("cannot turn a GPU tensor into a NumPy array implicitly; call .numpy() to copy it")
+        arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return arr.copy() if copy else arr
 
     def __len__(self):
         if self.ndim == 0:
@@ -196,10 +206,21 @@ class Tensor:
     def backward(self, grad=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into ``grad`` of every leaf that requires grad.
 
+        Runs over the recorded graph in reverse topological order. Without
+        ``retain_graph`` the graph's saved arrays are released afterwards, and a second
+        ``backward()`` through it raises ``RuntimeError``.
+
         Args:
-            grad: the gradient of some scalar with respect to this tensor; may be
-                omitted only when this tensor has one element.
+            grad: the gradient of some scalar with respect to this tensor (array or
+                Tensor of this shape); may be omitted only when this tensor has one element.
             retain_graph: keep the graph so ``backward`` can run through it again.
+
+        Example:
+            >>> import lucid
+            >>> x = lucid.tensor([1.0, 2.0], requires_grad=True)
+            >>> (x * 3).backward(lucid.tensor([1.0, 0.5]))
+            >>> x.grad.tolist()
+            [3.0, 1.5]
         """
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad (no graph was recorded)")
@@ -207,36 +228,53 @@ class Tensor:
         if grad is None:
             if self.size != 1:
                 raise ValueError(
-                    f"backward() without a gradient needs a single-element tensor, got shape {self.shape}"
+                    f"backward() without a gradient needs a single-element tensor, got shape {self.shape}; "
+                    "pass grad= (e.g. lucid.ones_like(t)) or reduce to a scalar first"
                 )
             grad = xp.ones_like(self.data)
         else:
-            grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+            if isinstance(grad, Tensor):
+                if grad.device != self.device:
+                    raise RuntimeError(
+                        f"gradient on device '{grad.device}' for a tensor on device '{self.device}'"
+                    )
+                grad = grad.data
+            # a private copy: the engine may hand this very array to a leaf's .grad
+            grad = xp.array(grad, dtype=self.dtype)
             if grad.shape != self.data.shape:
                 raise ValueError(f"gradient of shape {tuple(grad.shape)} for a tensor of shape {self.shape}")
         _run_backward(self, grad, retain_graph)
 
 
 def _topological_order(root):
-    """Tensors reachable from ``root`` through grad-requiring edges, inputs before outputs."""
-    order, seen = [], {id(root)}
+    """Tensors reachable from ``root`` through grad-requiring edges, every tensor after
+    all the tensors it was computed from (iterative post-order DFS)."""
+    order, visited = [], set()
     stack = [(root, False)]
     while stack:
         t, done = stack.pop()
         if done:
             order.append(t)
             continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
         stack.append((t, True))
-        if t._node is not None:
-            for p in t._node.parents:
-                if p.requires_grad and id(p) not in seen:
-                    seen.add(id(p))
+        node = t._node
+        if node is not None:
+            for p in node.parents:
+                if p.requires_grad and id(p) not in visited:
                     stack.append((p, False))
     return order
 
 
 def sum_to_shape(g, shape):
-    """Sum a broadcast gradient ``g`` back to ``shape``."""
+    """Sum a broadcast gradient ``g`` back to ``shape``.
+
+    Example:
+        >>> sum_to_shape(np.ones((2, 3)), (3,)).tolist()
+        [2.0, 2.0, 2.0]
+    """
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
@@ -246,30 +284,47 @@ def sum_to_shape(g, shape):
     return g.reshape(shape)
 
 
+def _owned(g, stored):
+    """``g`` as an array that no other ``.grad`` or graph array shares, so that users
+    and optimizers may update ``.grad`` in place."""
+    if isinstance(g, np.generic):
+        return np.asarray(g)
+    if g.base is not None or id(g) in stored:  # a view (e.g. broadcast, reshape) or handed out already
+        return g.copy()
+    return g
+
+
 def _run_backward(root, grad, retain_graph):
     grads = {id(root): grad}
-    stored = set()  # ids of arrays handed to a .grad, so an aliased array is never shared twice
+    stored = set()  # ids of arrays handed to a .grad
     for t in reversed(_topological_order(root)):
         g = grads.pop(id(t), None)
         if g is None:
             continue
         node = t._node
         if node is None or t.keep_grad:
-            if id(g) in stored:
-                g = g.copy()
-            stored.add(id(g))
-            t.grad = g if t.grad is None else t.grad + g
+            if t.grad is None:
+                g_own = _owned(g, stored)
+                stored.add(id(g_own))
+                t.grad = g_own
+            else:
+                t.grad = t.grad + g
         if node is None:
             continue
-        if node.backward is None:
+        backward = node.backward
+        if backward is None:
             raise RuntimeError(
                 "backward() through a graph that was already freed: pass retain_graph=True "
                 "to the first backward() to run it twice"
             )
-        parent_grads = node.backward(g)
+        parent_grads = backward(g)
+        parents = node.parents
         if not retain_graph:
+            # drop the closure (and the arrays it saved) and the edges, so intermediate
+            # tensors can be freed while the output is still referenced
             node.backward = None
-        for p, pg in zip(node.parents, parent_grads):
+            node.parents = ()
+        for p, pg in zip(parents, parent_grads):
             if pg is None or not p.requires_grad:
                 continue
             if pg.shape != p.data.shape:

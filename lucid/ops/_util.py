@@ -11,7 +11,13 @@ _F32, _F64 = np.dtype("float32"), np.dtype("float64")
 
 def scalar_like(value, other: Tensor) -> Tensor:
     """A 0-d tensor for Python scalar ``value`` on ``other``'s device, taking ``other``'s
-    dtype where the kinds agree (so ``float32 * 2`` stays float32, as in PyTorch)."""
+    dtype where the kinds agree (so ``float32 * 2`` stays float32, as in PyTorch).
+
+    Example:
+        >>> import lucid
+        >>> scalar_like(2, lucid.ones(1)).dtype
+        dtype('float32')
+    """
     kind = other.data.dtype.kind
     if isinstance(value, (bool, np.bool_)):
         dt = other.data.dtype if kind != "b" else np.bool_
@@ -25,7 +31,12 @@ def scalar_like(value, other: Tensor) -> Tensor:
 
 
 def check_same_device(*tensors):
-    """Raise ``RuntimeError`` naming both devices when tensors live on different devices."""
+    """Raise ``RuntimeError`` naming both devices when tensors live on different devices.
+
+    Example:
+        >>> import lucid
+        >>> check_same_device(lucid.ones(1), lucid.zeros(1))
+    """
     first = tensors[0].device
     for t in tensors[1:]:
         if t.device != first:
@@ -36,7 +47,13 @@ def check_same_device(*tensors):
 
 
 def as_tensor(x, like: Tensor | None = None) -> Tensor:
-    """``x`` itself if it is a Tensor, else a constant tensor (on ``like``'s device)."""
+    """``x`` itself if it is a Tensor, else a constant tensor (on ``like``'s device).
+
+    Example:
+        >>> import lucid
+        >>> as_tensor([1.0, 2.0]).shape
+        (2,)
+    """
     if isinstance(x, Tensor):
         return x
     if like is not None and (np.isscalar(x) or isinstance(x, np.generic)):
@@ -45,18 +62,26 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
 
 
 def result_dtype(*dtypes):
-    """NumPy promotion, except that mixing non-float64 inputs never yields float64."""
-    dt = np.result_type(*dtypes)
-    if dt == _F64 and all(d != _F64 for d in dtypes):
-        return _F32
-    return dt
+    """The common dtype of an op's tensor inputs, as PyTorch promotes them: floats win over
+    integers and bools (``int64 + float32 -> float32``), otherwise NumPy's promotion.
+
+    Example:
+        >>> result_dtype(np.dtype("int64"), np.dtype("float32"))
+        dtype('float32')
+    """
+    dtypes = [np.dtype(d) for d in dtypes]
+    floats = [d for d in dtypes if d.kind == "f"]
+    if floats and len(floats) < len(dtypes):
+        return np.result_type(*floats)
+    return np.result_type(*dtypes)
 
 
 def binary_operands(a, b):
-    """Both operands as tensors on one device with one promoted dtype."""
+    """Both operands as tensors on one device with one promoted dtype (Python scalars
+    take the tensor's dtype where the kinds agree)."""
     if not isinstance(a, Tensor):
-        a = as_tensor(a, b)
-    elif not isinstance(b, Tensor):
+        a = as_tensor(a, b) if isinstance(b, Tensor) else as_tensor(a)
+    if not isinstance(b, Tensor):
         b = as_tensor(b, a)
     check_same_device(a, b)
     if a.data.dtype != b.data.dtype:
@@ -68,7 +93,12 @@ def binary_operands(a, b):
 
 
 def normalize_axis(axis, ndim):
-    """Axis or tuple of axes as a tuple of non-negative ints (``None`` means all)."""
+    """Axis or tuple of axes as a tuple of non-negative ints (``None`` means all).
+
+    Example:
+        >>> normalize_axis(-1, 3)
+        (2,)
+    """
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, Tensor):
@@ -76,7 +106,10 @@ def normalize_axis(axis, ndim):
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -max(ndim, 1) <= a < max(ndim, 1):  # a 0-d tensor accepts axis 0 or -1, as in PyTorch
             raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % max(ndim, 1))
+        if ndim:
+            out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {axis!r}")
     return tuple(out)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._function import make_result
 from .._tensor import Tensor
 from ._util import as_tensor, binary_operands, check_same_device, result_dtype
 from .special import erf_array
+
+
+def _float_data(a):
+    """``a``'s array, with integer and bool data cast to float32 (as PyTorch's float ops do)."""
+    x = a.data
+    return x if x.dtype.kind == "f" else x.astype("float32")
 
 
 def add(a, b):
@@ -23,13 +31,25 @@ def add(a, b):
 
 
 def sub(a, b):
-    """``a - b`` with broadcasting."""
+    """``a - b`` with broadcasting.
+
+    Example:
+        >>> import lucid
+        >>> lucid.sub(lucid.tensor([3.0]), 1).tolist()
+        [2.0]
+    """
     a, b = binary_operands(a, b)
     return make_result(a.data - b.data, (a, b), lambda g: (g, -g), "sub")
 
 
 def mul(a, b):
-    """``a * b`` with broadcasting."""
+    """``a * b`` with broadcasting.
+
+    Example:
+        >>> import lucid
+        >>> lucid.mul(lucid.tensor([1.0, 2.0]), lucid.tensor([[3.0], [4.0]])).tolist()
+        [[3.0, 6.0], [4.0, 8.0]]
+    """
     a, b = binary_operands(a, b)
     x, y = a.data, b.data
 
@@ -40,7 +60,13 @@ def mul(a, b):
 
 
 def div(a, b):
-    """``a / b``; integer inputs give float32 (true division)."""
+    """``a / b``; integer inputs give float32 (true division).
+
+    Example:
+        >>> import lucid
+        >>> lucid.div(lucid.tensor([1, 2]), 2).tolist()
+        [0.5, 1.0]
+    """
     a, b = binary_operands(a, b)
     if a.data.dtype.kind != "f":
         from .shape import astype
@@ -56,12 +82,26 @@ def div(a, b):
 
 
 def neg(a):
-    """``-a``."""
+    """``-a``.
+
+    Example:
+        >>> import lucid
+        >>> (-lucid.tensor([1.0])).tolist()
+        [-1.0]
+    """
     return make_result(-a.data, (a,), lambda g: (-g,), "neg")
 
 
 def pow(a, b):
-    """``a ** b`` for a tensor or scalar exponent."""
+    """``a ** b`` for a tensor or scalar exponent.
+
+    Example:
+        >>> import lucid
+        >>> (lucid.tensor([2.0, 3.0]) ** 2).tolist()
+        [4.0, 9.0]
+    """
+    if isinstance(b, np.generic):
+        b = b.item()  # a NumPy scalar exponent must not promote float32 to float64
     if not isinstance(a, Tensor):
         a = as_tensor(a, b)
     if isinstance(b, Tensor):
@@ -84,31 +124,61 @@ def pow(a, b):
 
 
 def exp(a):
-    """Elementwise ``e ** a``."""
-    out = a.xp.exp(a.data)
+    """Elementwise ``e ** a`` (integer input gives float32).
+
+    Example:
+        >>> import lucid
+        >>> lucid.exp(lucid.tensor([0.0])).tolist()
+        [1.0]
+    """
+    out = a.xp.exp(_float_data(a))
     return make_result(out, (a,), lambda g: (g * out,), "exp")
 
 
 def log(a):
-    """Elementwise natural logarithm."""
-    x = a.data
+    """Elementwise natural logarithm.
+
+    Example:
+        >>> import lucid
+        >>> lucid.log(lucid.tensor([1.0])).tolist()
+        [0.0]
+    """
+    x = _float_data(a)
     return make_result(a.xp.log(x), (a,), lambda g: (g / x,), "log")
 
 
 def sqrt(a):
-    """Elementwise square root."""
-    out = a.xp.sqrt(a.data)
+    """Elementwise square root.
+
+    Example:
+        >>> import lucid
+        >>> lucid.sqrt(lucid.tensor([4.0])).tolist()
+        [2.0]
+    """
+    out = a.xp.sqrt(_float_data(a))
     return make_result(out, (a,), lambda g: (g / (2 * out),), "sqrt")
 
 
 def tanh(a):
-    """Elementwise hyperbolic tangent."""
-    out = a.xp.tanh(a.data)
+    """Elementwise hyperbolic tangent.
+
+    Example:
+        >>> import lucid
+        >>> lucid.tanh(lucid.tensor([0.0])).tolist()
+        [0.0]
+    """
+    out = a.xp.tanh(_float_data(a))
     return make_result(out, (a,), lambda g: (g * (1 - out * out),), "tanh")
 
 
 def abs(a):
-    """Elementwise absolute value (gradient ``sign(a)``, 0 at 0)."""
+    """Elementwise absolute value (gradient ``sign(a)``, 0 at 0).
+
+    Example:
+        >>> import lucid
+        >>> lucid.abs(lucid.tensor([-2, 3])).tolist()
+        [2, 3]
+    """
     x = a.data
     return make_result(a.xp.abs(x), (a,), lambda g: (g * a.xp.sign(x),), "abs")
 
@@ -121,9 +191,7 @@ def erf(a):
         >>> round(lucid.erf(lucid.tensor(1.0)).item(), 4)
         0.8427
     """
-    x = a.data
-    if x.dtype.kind != "f":
-        x = x.astype("float32")
+    x = _float_data(a)
     scale = 2.0 / math.sqrt(math.pi)
     return make_result(erf_array(x), (a,), lambda g: (g * (scale * a.xp.exp(-x * x)),), "erf")
 
@@ -153,27 +221,45 @@ def where(cond, x, y):
     return make_result(xp.where(c, x.data, y.data), (x, y), backward, "where")
 
 
-def _compare(op):
+def _compare(op, name):
     def compare(a, b):
-        a, b = binary_operands(a, b)
+        try:
+            a, b = binary_operands(a, b)
+        except TypeError:
+            return NotImplemented  # e.g. ``t == None``: let Python fall back to identity
         return Tensor._wrap(op(a.data, b.data))
 
+    compare.__name__ = name
+    compare.__doc__ = f"""Elementwise ``{name}`` (comparisons give bool tensors; ``& | ^`` are logical
+    on bools and bitwise on integers); never differentiable.
+
+    Example:
+        >>> import lucid
+        >>> lucid.ops.arith.{name}(lucid.tensor([1, 2]), 2).tolist()
+        {[op(1, 2), op(2, 2)]}
+    """
     return compare
 
 
-eq = _compare(lambda x, y: x == y)
-ne = _compare(lambda x, y: x != y)
-lt = _compare(lambda x, y: x < y)
-le = _compare(lambda x, y: x <= y)
-gt = _compare(lambda x, y: x > y)
-ge = _compare(lambda x, y: x >= y)
-logical_and = _compare(lambda x, y: x & y)
-logical_or = _compare(lambda x, y: x | y)
-logical_xor = _compare(lambda x, y: x ^ y)
+eq = _compare(lambda x, y: x == y, "eq")
+ne = _compare(lambda x, y: x != y, "ne")
+lt = _compare(lambda x, y: x < y, "lt")
+le = _compare(lambda x, y: x <= y, "le")
+gt = _compare(lambda x, y: x > y, "gt")
+ge = _compare(lambda x, y: x >= y, "ge")
+logical_and = _compare(lambda x, y: x & y, "logical_and")
+logical_or = _compare(lambda x, y: x | y, "logical_or")
+logical_xor = _compare(lambda x, y: x ^ y, "logical_xor")
 
 
 def invert(a):
-    """``~a``: logical not for bool tensors, bitwise not for integers."""
+    """``~a``: logical not for bool tensors, bitwise not for integers.
+
+    Example:
+        >>> import lucid
+        >>> (~lucid.tensor([True, False])).tolist()
+        [False, True]
+    """
     return Tensor._wrap(~a.data)
 
 

@@ -105,8 +105,13 @@ def gather(x, dim, index):
     if index.data.dtype.kind not in "iu":
         raise TypeError(f"gather index must be an integer tensor, got dtype {index.dtype}")
     xp = x.xp
+    if not -x.ndim <= dim < x.ndim:
+        raise IndexError(f"gather dim {dim} is out of range for a tensor with {x.ndim} dimensions")
     dim = dim % x.ndim
     n = x.shape[dim]
+    for i, (s_i, s_x) in enumerate(zip(index.shape, x.shape)):
+        if i != dim and s_i > s_x:
+            raise ValueError(f"gather index shape {index.shape} exceeds the input shape {x.shape} on axis {i}")
     ids = index.data
     if ids.size and (int(ids.min()) < -n or int(ids.max()) >= n):
         raise IndexError(f"gather index out of range for axis {dim} of size {n}")

@@ -25,6 +25,8 @@ def matmul(a, b):
     out = xp.matmul(x, y)
 
     def backward(g):
+        if x.ndim == 1 and y.ndim == 1:  # dot product: g is 0-d
+            return (g * y if a.requires_grad else None, g * x if b.requires_grad else None)
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
         g2 = g
@@ -35,13 +37,15 @@ def matmul(a, b):
         ga = gb = None
         if a.requires_grad:
             ga = g2 @ xp.swapaxes(y2, -1, -2)
-            ga = ga.reshape(x.shape) if x.ndim == 1 else ga
+            if x.ndim == 1:  # (..., 1, K): sum any batch axes the vector was broadcast over
+                ga = ga.reshape(-1, x.shape[0]).sum(axis=0)
         if b.requires_grad:
             if y2.ndim == 2 and x2.ndim > 2:  # weight on the right: one (K, M*) @ (M*, N) GEMM
                 gb = x2.reshape(-1, x2.shape[-1]).T @ g2.reshape(-1, g2.shape[-1])
             else:
                 gb = xp.swapaxes(x2, -1, -2) @ g2
-            gb = gb.reshape(y.shape) if y.ndim == 1 else gb
+            if y.ndim == 1:  # (..., K, 1)
+                gb = gb.reshape(-1, y.shape[0]).sum(axis=0)
         return ga, gb
 
     return make_result(out, (a, b), backward, "matmul")

@@ -56,6 +56,8 @@ def expand(a, *shape):
     lead = len(shape) - a.ndim
     if lead < 0:
         raise ValueError(f"expand to {shape} has fewer dimensions than the tensor's shape {a.shape}")
+    if any(n == -1 for n in shape[:lead]):
+        raise ValueError(f"expand to {shape}: -1 is not allowed for the new leading dimensions")
     full = tuple(a.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     try:
         out = a.xp.broadcast_to(a.data, full)
