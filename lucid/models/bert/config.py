@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 __all__ = ["BERTConfig", "ACTIVATIONS"]
 
-# hidden_act names lucid implements; the gelu_* and swish spellings are Hugging Face's.
-ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "tanh", "silu", "swish")
+# hidden_act names lucid implements (Hugging Face's spellings; gelu_new and gelu_pytorch_tanh
+# are the tanh approximation, gelu the exact erf form).
+ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "tanh")
 
 # Defaults of the special-token ids used by masked-LM masking when the config names none:
 # the ids of the bert-base-uncased vocabulary.

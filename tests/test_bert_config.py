@@ -1,0 +1,138 @@
+"""BERTConfig: defaults, presets, validation and Hugging Face config.json round trips."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lucid.models import BERTConfig
+
+
+def test_defaults_are_bert_base_uncased():
+    cfg = BERTConfig()
+    assert (cfg.vocab_size, cfg.hidden_size, cfg.num_hidden_layers, cfg.num_attention_heads) == (30522, 768, 12, 12)
+    assert (cfg.intermediate_size, cfg.hidden_act, cfg.max_position_embeddings, cfg.type_vocab_size) == (
+        3072, "gelu", 512, 2)
+    assert cfg.layer_norm_eps == 1e-12 and cfg.initializer_range == 0.02 and cfg.pad_token_id == 0
+    assert cfg.classifier_dropout is None and cfg.tie_word_embedding and cfg.add_pooling_layer
+    assert cfg.head_dim == 64
+
+
+def test_base_and_large_with_overrides():
+    assert BERTConfig.base() == BERTConfig()
+    large = BERTConfig.large(vocab_size=100)
+    assert (large.hidden_size, large.num_hidden_layers, large.num_attention_heads, large.intermediate_size) == (
+        1024, 24, 16, 4096)
+    assert large.vocab_size == 100
+    assert BERTConfig.large(num_attention_heads=8).num_attention_heads == 8
+
+
+@pytest.mark.parametrize("field,value", [
+    ("vocab_size", 0), ("hidden_size", -4), ("num_hidden_layers", 0), ("num_attention_heads", 0),
+    ("intermediate_size", 0), ("max_position_embeddings", 0), ("type_vocab_size", 0), ("vocab_size", 2.5),
+    ("num_hidden_layers", True),
+])
+def test_sizes_below_one_name_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        BERTConfig(**{field: value})
+
+
+def test_hidden_not_divisible_by_heads():
+    with pytest.raises(ValueError, match=r"hidden_size \(30\).*num_attention_heads \(4\)"):
+        BERTConfig(hidden_size=30, num_attention_heads=4)
+
+
+@pytest.mark.parametrize("field", ["hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout"])
+@pytest.mark.parametrize("value", [-0.1, 1.5, "0.1"])
+def test_probabilities_outside_unit_interval(field, value):
+    with pytest.raises(ValueError, match=field):
+        BERTConfig(**{field: value})
+
+
+def test_probability_edges_are_valid():
+    BERTConfig(hidden_dropout_prob=0.0, attention_probs_dropout_prob=1.0, classifier_dropout=0)
+
+
+def test_unknown_activation_names_it():
+    with pytest.raises(ValueError, match="swishy"):
+        BERTConfig(hidden_act="swishy")
+    for act in ("gelu", "relu", "tanh", "gelu_new", "gelu_pytorch_tanh"):
+        assert BERTConfig(hidden_act=act).hidden_act == act
+
+
+def test_other_invalid_fields():
+    with pytest.raises(ValueError, match="layer_norm_eps"):
+        BERTConfig(layer_norm_eps=0)
+    with pytest.raises(ValueError, match="initializer_range"):
+        BERTConfig(initializer_range=-1.0)
+    with pytest.raises(ValueError, match="pad_token_id"):
+        BERTConfig(vocab_size=10, pad_token_id=10)
+    with pytest.raises(ValueError, match="mask_token_id"):
+        BERTConfig(vocab_size=50, mask_token_id=103)
+    with pytest.raises(ValueError, match="tie_word_embedding"):
+        BERTConfig(tie_word_embedding="yes")
+
+
+def test_special_token_defaults():
+    cfg = BERTConfig()
+    assert [cfg.special_token_id(n) for n in ("mask_token_id", "cls_token_id", "sep_token_id", "pad_token_id")] == [
+        103, 101, 102, 0]
+    cfg = BERTConfig(vocab_size=20, mask_token_id=4, cls_token_id=2, sep_token_id=3, pad_token_id=1)
+    assert [cfg.special_token_id(n) for n in ("mask_token_id", "cls_token_id", "sep_token_id", "pad_token_id")] == [
+        4, 2, 3, 1]
+
+
+def test_json_round_trip_keeps_unknown_keys(tmp_path):
+    cfg = BERTConfig.from_dict({"vocab_size": 77, "hidden_size": 24, "num_attention_heads": 3,
+                                "use_cache": True, "id2label": {"0": "neg", "1": "pos"}})
+    assert cfg.extra == {"use_cache": True, "id2label": {"0": "neg", "1": "pos"}}
+    path = tmp_path / "config.json"
+    cfg.to_json(path, architectures=["BertModel"])
+    raw = json.loads(path.read_text())
+    assert raw["model_type"] == "bert" and raw["architectures"] == ["BertModel"]
+    assert raw["tie_word_embeddings"] is True and "tie_word_embedding" not in raw
+    assert raw["use_cache"] is True
+    back = BERTConfig.from_json(path)
+    assert back == cfg and back.extra["id2label"] == {"0": "neg", "1": "pos"}
+
+
+def test_reads_a_transformers_config_json(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    hf = transformers.BertConfig(vocab_size=99, hidden_size=48, num_hidden_layers=3, num_attention_heads=6,
+                                 intermediate_size=64, hidden_act="gelu_new", layer_norm_eps=1e-7,
+                                 tie_word_embeddings=False, classifier_dropout=0.3, num_labels=3)
+    hf.save_pretrained(tmp_path)
+    cfg = BERTConfig.from_pretrained(tmp_path)
+    assert (cfg.vocab_size, cfg.hidden_size, cfg.num_hidden_layers, cfg.num_attention_heads) == (99, 48, 3, 6)
+    assert cfg.hidden_act == "gelu_new" and cfg.layer_norm_eps == 1e-7 and cfg.classifier_dropout == 0.3
+    assert cfg.tie_word_embedding is False
+    assert len(cfg.extra["id2label"]) == 3
+
+
+def test_written_config_loads_in_transformers(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    BERTConfig(vocab_size=64, hidden_size=32, num_attention_heads=4, num_hidden_layers=2,
+               tie_word_embedding=False).save_pretrained(tmp_path)
+    hf = transformers.BertConfig.from_pretrained(tmp_path)
+    assert (hf.vocab_size, hf.hidden_size, hf.num_attention_heads, hf.num_hidden_layers) == (64, 32, 4, 2)
+    assert hf.tie_word_embeddings is False
+
+
+def test_missing_or_bad_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        BERTConfig.from_pretrained(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        BERTConfig.from_json(tmp_path / "config.json")
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        BERTConfig.from_json(tmp_path / "config.json")
+    with pytest.raises(ValueError, match="hidden_size"):
+        BERTConfig.from_dict({"hidden_size": 10, "num_attention_heads": 4})
+
+
+def test_replace_validates():
+    cfg = BERTConfig(extra={"a": 1})
+    assert cfg.replace(num_hidden_layers=2).extra == {"a": 1}
+    with pytest.raises(ValueError, match="num_hidden_layers"):
+        cfg.replace(num_hidden_layers=0)
