@@ -28,7 +28,13 @@ def seed(n: int) -> None:
 
 
 def generator(device: str = "cpu"):
-    """The generator of ``device`` (``numpy.random.Generator`` or ``cupy.random.Generator``)."""
+    """The generator of ``device`` (``numpy.random.Generator`` or ``cupy.random.Generator``).
+
+    Example:
+        >>> import lucid
+        >>> int(lucid.random.generator("cpu").integers(0, 1))
+        0
+    """
     device = _backend.check_device(device)
     gen = _generators.get(device)
     if gen is None:
@@ -60,13 +66,26 @@ def rand(*shape, device="cpu", dtype="float32", requires_grad=False):
 
 
 def randn(*shape, device="cpu", dtype="float32", requires_grad=False):
-    """Standard normal samples."""
+    """Standard normal samples; ``shape`` as ints or one tuple.
+
+    Example:
+        >>> import lucid
+        >>> lucid.random.randn((2, 3)).dtype
+        dtype('float32')
+    """
     arr = generator(device).standard_normal(_shape(shape), dtype=np.float32 if np.dtype(dtype) == np.float32 else np.float64)
     return Tensor(arr.astype(dtype, copy=False), requires_grad=requires_grad)
 
 
 def randint(low, high=None, size=(), device="cpu", dtype="int64"):
-    """Integers in ``[low, high)`` (``[0, low)`` when ``high`` is omitted)."""
+    """Integers in ``[low, high)`` (``[0, low)`` when ``high`` is omitted); ``size`` an int or tuple.
+
+    Example:
+        >>> import lucid
+        >>> t = lucid.random.randint(0, 10, (2, 3))
+        >>> t.shape, t.dtype
+        ((2, 3), dtype('int64'))
+    """
     if high is None:
         low, high = 0, low
     size = (size,) if isinstance(size, int) else tuple(size)
@@ -75,7 +94,13 @@ def randint(low, high=None, size=(), device="cpu", dtype="int64"):
 
 
 def uniform(low=0.0, high=1.0, size=(), device="cpu", dtype="float32"):
-    """Uniform samples in ``[low, high)``."""
+    """Uniform samples in ``[low, high)``.
+
+    Example:
+        >>> import lucid
+        >>> bool((lucid.random.uniform(-1.0, 1.0, (4,)).abs() <= 1).numpy().all())
+        True
+    """
     size = (size,) if isinstance(size, int) else tuple(size)
     arr = generator(device).uniform(low, high, size=size)
     return Tensor(arr.astype(dtype, copy=False))

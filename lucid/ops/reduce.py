@@ -34,7 +34,13 @@ def sum(a, axis=None, keepdims=False):
 
 
 def mean(a, axis=None, keepdims=False):
-    """Arithmetic mean over ``axis``."""
+    """Arithmetic mean over ``axis`` (integers give float32).
+
+    Example:
+        >>> import lucid
+        >>> lucid.mean(lucid.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0).tolist()
+        [2.0, 3.0]
+    """
     axes = normalize_axis(axis, a.ndim)
     x = a.data
     xp = a.xp
@@ -52,10 +58,18 @@ def mean(a, axis=None, keepdims=False):
 
 
 def var(a, axis=None, keepdims=False):
-    """Population variance over ``axis`` (divides by N, as NumPy does)."""
+    """Population variance over ``axis`` (divides by N, as NumPy does; integers give float32).
+
+    Example:
+        >>> import lucid
+        >>> lucid.var(lucid.tensor([1.0, 3.0])).item()
+        1.0
+    """
     axes = normalize_axis(axis, a.ndim)
     x = a.data
     xp = a.xp
+    if x.dtype.kind != "f":
+        x = x.astype("float32")
     count = 1
     for i in axes:
         count *= x.shape[i]
@@ -78,15 +92,21 @@ def _extreme(name, pick):
         out = pick(x, axis=axes, keepdims=True)
 
         def backward(g):
-            hit = x == out  # ties share the gradient equally
-            share = hit / hit.sum(axis=axes, keepdims=True)
-            return (share.astype(g.dtype, copy=False) * _expand_back(g, x.shape, axes, keepdims, xp),)
+            share = (x == out).astype(g.dtype)  # ties share the gradient equally
+            share /= share.sum(axis=axes, keepdims=True)
+            return (share * _expand_back(g, x.shape, axes, keepdims, xp),)
 
         res = out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
         return make_result(res, (a,), backward, name)
 
     reduce.__name__ = name
-    reduce.__doc__ = f"The {name}imum over ``axis`` (values only); ties share the gradient."
+    reduce.__doc__ = f"""The {name}imum over ``axis`` (values only, as ``torch.amax``); ties share the gradient.
+
+    Example:
+        >>> import lucid
+        >>> lucid.{name}(lucid.tensor([[1.0, 5.0], [3.0, 2.0]]), axis=1).tolist()
+        {[5.0, 3.0] if name == "max" else [1.0, 2.0]}
+    """
     return reduce
 
 
@@ -109,7 +129,13 @@ def _arg(name, pick):
         return Tensor._wrap(out.astype("int64", copy=False))
 
     arg.__name__ = name
-    arg.__doc__ = f"Indices (int64) of the {name[3:]}imum over ``axis`` (the flat index when ``axis`` is None)."
+    arg.__doc__ = f"""Indices (int64) of the {name[3:]}imum over ``axis`` (the flat index when ``axis`` is None).
+
+    Example:
+        >>> import lucid
+        >>> lucid.{name}(lucid.tensor([[1.0, 5.0], [3.0, 2.0]]), axis=1).tolist()
+        {[1, 0] if name == "argmax" else [0, 1]}
+    """
     return arg
 
 
