@@ -1,0 +1,377 @@
+"""Functional neural-network ops (``import lucid.nn.functional as F``).
+
+The hot ops (linear, gelu, layer_norm, softmax, log_softmax, cross_entropy,
+scaled_dot_product_attention, dropout, embedding) are each one graph op with a
+hand-written backward, implemented in :mod:`lucid.nn.kernels`; this module checks
+arguments and names the offending value when one is wrong.
+
+Example:
+    >>> import lucid
+    >>> import lucid.nn.functional as F
+    >>> F.softmax(lucid.tensor([0.0, 0.0])).tolist()
+    [0.5, 0.5]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..ops._util import as_tensor, check_same_device, normalize_axis
+from .kernels import activation as _activation
+from .kernels import attention as _attention
+from .kernels import cross_entropy as _cross_entropy
+from .kernels import dropout as _dropout
+from .kernels import embedding as _embedding
+from .kernels import gelu as _gelu
+from .kernels import layer_norm as _layer_norm
+from .kernels import linear as _linear
+from .kernels import softmax as _softmax
+
+__all__ = [
+    "cross_entropy", "dropout", "embedding", "gelu", "layer_norm", "linear", "log_softmax", "relu",
+    "scaled_dot_product_attention", "softmax", "tanh",
+]
+
+
+def _tensor(x, name):
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return as_tensor(x)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a Tensor, got {type(x).__name__}") from err
+
+
+def _floating(t, name):
+    if t.data.dtype.kind != "f":
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.data.dtype}")
+
+
+def _axis(axis, dim, ndim):
+    if dim is not None:
+        axis = dim
+    return normalize_axis(axis, ndim)[0] if ndim else 0
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` with ``weight`` of shape ``(out_features, in_features)``.
+
+    Any leading dimensions of ``input`` are batch dimensions; the backward pass folds
+    them into one GEMM for the weight gradient.
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> F.linear(lucid.ones(2, 3), lucid.ones(4, 3), lucid.zeros(4)).tolist()[0]
+        [3.0, 3.0, 3.0, 3.0]
+    """
+    input, weight = _tensor(input, "input"), _tensor(weight, "weight")
+    tensors = (input, weight) if bias is None else (input, weight, _tensor(bias, "bias"))
+    check_same_device(*tensors)
+    if weight.ndim != 2:
+        raise ValueError(f"linear weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear input of shape {input.shape} does not match weight of shape {weight.shape}: "
+            f"the last input dimension must be {weight.shape[1]}"
+        )
+    if bias is not None:
+        bias = tensors[2]
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"linear bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    _floating(input, "linear input")
+    return _linear.linear(input, weight, bias)
+
+
+def embedding(input, weight, padding_idx=None):
+    """Rows of ``weight`` (``(num_embeddings, dim)``) picked by the integer ids in ``input``.
+
+    The ``padding_idx`` row (if given; negative counts from the end) never receives a
+    gradient. Ids outside ``[0, num_embeddings)`` raise ``IndexError`` naming the id.
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> w = lucid.tensor([[0.0, 0.0], [1.0, 2.0]])
+        >>> F.embedding(lucid.tensor([1, 0]), w).tolist()
+        [[1.0, 2.0], [0.0, 0.0]]
+    """
+    weight = _tensor(weight, "weight")
+    if not isinstance(input, Tensor):
+        input = Tensor(input, device=weight.device)
+    check_same_device(input, weight)
+    if input.data.dtype.kind not in "iu":
+        raise TypeError(f"embedding input must be an integer tensor of ids, got dtype {input.data.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding weight must be 2-D (num_embeddings, dim), got shape {weight.shape}")
+    n = weight.shape[0]
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(f"padding_idx {padding_idx} is out of range for {n} embeddings")
+        padding_idx = int(padding_idx) % n
+    ids = input.data
+    if ids.size:
+        lo, hi = int(ids.min()), int(ids.max())
+        if lo < 0 or hi >= n:
+            bad = lo if lo < 0 else hi
+            raise IndexError(f"embedding id {bad} is out of range for {n} embeddings (valid ids are 0..{n - 1})")
+    return _embedding.embedding(ids, weight, padding_idx)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize over the trailing ``normalized_shape`` dimensions, then scale and shift.
+
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias`` with the population variance,
+    as ``torch.nn.functional.layer_norm``.
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> y = F.layer_norm(lucid.tensor([[1.0, 3.0]]), (2,))
+        >>> [round(v, 3) for v in y.tolist()[0]]
+        [-1.0, 1.0]
+    """
+    input = _tensor(input, "input")
+    if isinstance(normalized_shape, (int, np.integer)):
+        normalized_shape = (int(normalized_shape),)
+    normalized_shape = tuple(int(s) for s in normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.shape[input.ndim - k:] != normalized_shape or input.ndim < k:
+        raise ValueError(
+            f"layer_norm normalized_shape {normalized_shape} does not match the trailing dimensions "
+            f"of an input of shape {input.shape}"
+        )
+    _floating(input, "layer_norm input")
+    if not eps > 0:
+        raise ValueError(f"layer_norm eps must be positive, got {eps}")
+    others = []
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None:
+            t = _tensor(t, name)
+            if t.shape != normalized_shape:
+                raise ValueError(f"layer_norm {name} must have shape {normalized_shape}, got {t.shape}")
+            others.append(t)
+            if name == "weight":
+                weight = t
+            else:
+                bias = t
+    check_same_device(input, *others)
+    return _layer_norm.layer_norm(input, normalized_shape, weight, bias, float(eps))
+
+
+def dropout(input, p=0.5, training=True):
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    In evaluation (``training=False``) or with ``p == 0`` the input comes back unchanged.
+    The mask comes from :func:`lucid.random.generator` of the input's device.
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> x = lucid.ones(4)
+        >>> F.dropout(x, 0.5, training=False) is x
+        True
+        >>> sorted(set(F.dropout(lucid.ones(100), 0.5).tolist())) in ([0.0, 2.0], [2.0], [0.0])
+        True
+    """
+    input = _tensor(input, "input")
+    if not isinstance(p, (int, float, np.floating, np.integer)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be between 0 and 1, got {p!r}")
+    if not training or p == 0.0:
+        return input
+    _floating(input, "dropout input")
+    return _dropout.dropout(input, float(p), input.device)
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit: ``x * Phi(x)`` (exact, with erf) or its tanh approximation.
+
+    ``approximate="tanh"`` gives ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, the
+    ``gelu_new`` / ``gelu_pytorch_tanh`` form.
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> [round(v, 4) for v in F.gelu(lucid.tensor([-1.0, 0.0, 1.0])).tolist()]
+        [-0.1587, 0.0, 0.8413]
+    """
+    input = _tensor(input, "input")
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu approximate must be 'none' or 'tanh', got {approximate!r}")
+    _floating(input, "gelu input")
+    return _gelu.gelu(input, approximate)
+
+
+def relu(input):
+    """``max(x, 0)`` elementwise.
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> F.relu(lucid.tensor([-1.0, 2.0])).tolist()
+        [0.0, 2.0]
+    """
+    input = _tensor(input, "input")
+    return _activation.relu(input)
+
+
+def tanh(input):
+    """Hyperbolic tangent elementwise.
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> F.tanh(lucid.tensor([0.0])).tolist()
+        [0.0]
+    """
+    input = _tensor(input, "input")
+    _floating(input, "tanh input")
+    return _activation.tanh(input)
+
+
+def softmax(input, axis=-1, dim=None):
+    """``exp(x) / sum(exp(x))`` along ``axis`` (``dim`` is accepted as PyTorch's name for it).
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> [round(v, 4) for v in F.softmax(lucid.tensor([[1.0, 2.0, 3.0]]), axis=-1).tolist()[0]]
+        [0.09, 0.2447, 0.6652]
+    """
+    input = _tensor(input, "input")
+    _floating(input, "softmax input")
+    return _softmax.softmax(input, _axis(axis, dim, input.ndim))
+
+
+def log_softmax(input, axis=-1, dim=None):
+    """``x - log(sum(exp(x)))`` along ``axis``, computed stably (``dim`` is PyTorch's name).
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> [round(v, 4) for v in F.log_softmax(lucid.tensor([0.0, 0.0])).tolist()]
+        [-0.6931, -0.6931]
+    """
+    input = _tensor(input, "input")
+    _floating(input, "log_softmax input")
+    return _softmax.log_softmax(input, _axis(axis, dim, input.ndim))
+
+
+_REDUCTIONS = ("mean", "sum", None, "none")
+
+
+def cross_entropy(input, target, weight=None, reduction="mean", ignore_index=-100, label_smoothing=0.0):
+    """Cross-entropy between logits ``input`` and class-index ``target``, as PyTorch's.
+
+    ``input`` is ``(N, C)``, ``(N, C, d1, ...)`` (class axis 1) or unbatched ``(C,)``;
+    ``target`` holds class ids of shape ``(N,)``, ``(N, d1, ...)`` or ``()``. Targets
+    equal to ``ignore_index`` contribute nothing; ``reduction="mean"`` averages over the
+    others (weighted by ``weight[target]`` when class weights are given), and a batch
+    where every target is ignored gives a loss of 0 and zero gradients. ``reduction`` may
+    also be ``"sum"`` or ``None``/``"none"`` (per-element losses).
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> logits = lucid.tensor([[0.0, 0.0], [0.0, 0.0]])
+        >>> round(F.cross_entropy(logits, lucid.tensor([0, 1])).item(), 4)
+        0.6931
+        >>> F.cross_entropy(logits, lucid.tensor([-100, -100])).item()
+        0.0
+    """
+    input = _tensor(input, "input")
+    if not isinstance(target, Tensor):
+        target = Tensor(target, device=input.device)
+    check_same_device(input, target)
+    _floating(input, "cross_entropy input")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"cross_entropy reduction must be 'mean', 'sum' or None, got {reduction!r}")
+    if reduction == "none":
+        reduction = None
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0 and 1, got {label_smoothing!r}")
+    if target.data.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy target must hold integer class ids, got dtype {target.data.dtype}")
+    if input.ndim == 0:
+        raise ValueError("cross_entropy input must have a class dimension, got a 0-d tensor")
+    expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+    if target.shape != expected:
+        raise ValueError(
+            f"cross_entropy target of shape {target.shape} does not match input of shape {input.shape} "
+            f"(expected target shape {expected})"
+        )
+    c = input.shape[0] if input.ndim == 1 else input.shape[1]
+    if weight is not None:
+        weight = _tensor(weight, "weight")
+        check_same_device(input, weight)
+        if weight.shape != (c,):
+            raise ValueError(f"cross_entropy weight must have shape ({c},) (one per class), got {weight.shape}")
+    t = target.data
+    if t.size:
+        bad = (t != ignore_index) & ((t < 0) | (t >= c))
+        if bool(bad.any()):
+            label = int(t[bad].reshape(-1)[0])
+            raise IndexError(
+                f"cross_entropy target {label} is out of range for {c} classes "
+                f"(valid labels are 0..{c - 1}, or ignore_index={ignore_index})"
+            )
+    return _cross_entropy.cross_entropy(input, t, weight, reduction, ignore_index, float(label_smoothing))
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """``softmax(query @ key^T * scale + mask) @ value`` over the last two dims, as PyTorch's.
+
+    Shapes are ``(..., L, E)`` for ``query``, ``(..., S, E)`` for ``key`` and
+    ``(..., S, Ev)`` for ``value``; the result is ``(..., L, Ev)``. ``attn_mask`` may be
+    boolean (True = attend) or float (added to the scores) and broadcasts over the
+    batch, heads and queries, e.g. ``(N, 1, 1, S)``. ``is_causal`` lets query ``i`` see
+    only keys ``j <= i`` (combined with ``attn_mask`` when both are given). ``scale``
+    defaults to ``1 / sqrt(E)``. ``dropout_p > 0`` drops attention probabilities (pass
+    0 in evaluation). Masked scores use the dtype's most negative finite value, so a
+    fully masked row stays finite (uniform weights) instead of NaN.
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> q = k = v = lucid.ones(1, 2, 3, 4)
+        >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
+        (1, 2, 3, 4)
+    """
+    query, key, value = _tensor(query, "query"), _tensor(key, "key"), _tensor(value, "value")
+    check_same_device(query, key, value)
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        _floating(t, name)
+        if t.ndim < 2:
+            raise ValueError(f"attention {name} needs at least 2 dimensions (..., length, features), got {t.shape}")
+    if query.dtype != key.dtype or query.dtype != value.dtype:
+        raise TypeError(
+            f"attention query, key and value must share a dtype, got {query.dtype}, {key.dtype}, {value.dtype}"
+        )
+    if query.shape[-1] != key.shape[-1]:
+        raise ValueError(f"attention query features {query.shape[-1]} differ from key features {key.shape[-1]}")
+    if key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"attention key length {key.shape[-2]} differs from value length {value.shape[-2]}")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"attention dropout_p must be between 0 and 1, got {dropout_p!r}")
+    if scale is not None and not np.isfinite(scale):
+        raise ValueError(f"attention scale must be a finite number, got {scale!r}")
+    L, S = query.shape[-2], key.shape[-2]
+    batch = np.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    if attn_mask is not None:
+        if not isinstance(attn_mask, Tensor):
+            attn_mask = Tensor(attn_mask, device=query.device)
+        check_same_device(query, attn_mask)
+        if attn_mask.data.dtype.kind not in "fb":
+            raise TypeError(f"attn_mask must be a bool or float tensor, got dtype {attn_mask.data.dtype}")
+        try:
+            ok = np.broadcast_shapes(attn_mask.shape, batch + (L, S)) == batch + (L, S)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"attn_mask of shape {attn_mask.shape} does not broadcast to the scores' shape {batch + (L, S)}"
+            )
+    return _attention.attention(
+        query, key, value, attn_mask, float(dropout_p), bool(is_causal), scale, query.device
+    )

@@ -1,0 +1,46 @@
+"""Small helpers shared by the fused kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def compute_dtype(dtype):
+    """The dtype a kernel computes in: float16 (and other sub-float32 floats) widen to float32."""
+    dtype = np.dtype(dtype)
+    return np.dtype(np.float32) if dtype.itemsize < 4 else dtype
+
+
+def is_numpy(arr) -> bool:
+    """Whether ``arr`` is a NumPy array (so the blocked, threaded CPU kernels apply)."""
+    return isinstance(arr, np.ndarray)
+
+
+def xp_of(arr):
+    """``numpy`` or ``cupy``, whichever holds ``arr``."""
+    if isinstance(arr, np.ndarray):
+        return np
+    import cupy
+
+    return cupy
+
+
+def most_negative(dtype):
+    """The most negative finite value of a float dtype (used instead of -inf for masking)."""
+    return float(np.finfo(dtype).min)
+
+
+def rows_of(x, axis=-1):
+    """``x`` with ``axis`` moved last, as a 2-D (rows, n) array (a view when possible), and the moved shape."""
+    axis = axis % x.ndim if x.ndim else 0
+    moved = x if axis == x.ndim - 1 or x.ndim == 0 else x.swapaxes(axis, -1)
+    n = moved.shape[-1] if moved.ndim else 1
+    return moved.reshape(-1, n), moved.shape
+
+
+def unrows(r, shape, axis, ndim):
+    """Inverse of :func:`rows_of`."""
+    out = r.reshape(shape)
+    if ndim == 0 or axis % ndim == ndim - 1:
+        return out
+    return out.swapaxes(axis, -1)

@@ -1,0 +1,178 @@
+"""GELU, exact (erf) and tanh-approximated, as one op.
+
+The forward pass also computes the derivative ``gelu'(x)`` while ``x`` and the erf
+pieces are in cache, and saves only that: backward is then a single multiply, and the
+saved array takes the place of ``x`` (which PyTorch saves), so memory matches.
+
+Two implementations of the forward:
+
+* ``_reference``: plain ``xp`` code through :func:`lucid.ops.special.erf_array`; any dtype,
+  NumPy or CuPy. It is the oracle for the tests.
+* ``_fused_f32``: NumPy float32, blocked and threaded (see ``_blocks``), with the
+  Abramowitz-Stegun 7.1.26 erfc written out so that its ``exp(-x^2/2)`` term is reused for
+  the derivative. A CuPy ``ElementwiseKernel`` can later go beside it in ``_GPU``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..._function import make_result, needs_grad
+from ...ops.special import _A, _P, erf_array
+from . import _blocks
+from ._common import compute_dtype, is_numpy
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_K = math.sqrt(2.0 / math.pi)  # tanh form: 0.5 x (1 + tanh(_K (x + 0.044715 x^3)))
+_C3 = 0.044715
+
+# A&S 7.1.26 for Phi(x) = 1 - q for x >= 0 and q for x < 0, with q = 0.5 erfc(|x|/sqrt2):
+# q = poly(t) t exp(-x^2/2) with t = 1 / (1 + P |x| / sqrt2); the 0.5 is folded in.
+_TP = _P * _INV_SQRT2
+_HA = tuple(0.5 * a for a in _A)
+_SIGN = np.int32(-(2**31))
+
+#: Optional device kernels: ``_GPU[approximate](x, want_grad) -> (y, dy)`` for CuPy arrays.
+_GPU = {}
+
+
+def _reference(xp, x, approximate, want_grad):
+    """gelu(x) and, when asked, gelu'(x), in plain xp code (float16 computed in float32)."""
+    ct = compute_dtype(x.dtype)
+    xf = x.astype(ct, copy=False)
+    d = None
+    if approximate == "tanh":
+        inner = xf * xf
+        inner *= _C3
+        du = inner * 3.0
+        inner += 1.0
+        inner *= _K
+        inner *= xf  # u = K (x + c x^3)
+        th = xp.tanh(inner)
+        half = th + 1.0
+        half *= 0.5  # 0.5 (1 + tanh u)
+        y = xf * half
+        if want_grad:  # 0.5 (1 + th) + 0.5 x (1 - th^2) K (1 + 3 c x^2)
+            du += 1.0
+            du *= _K
+            th *= th
+            np_one_minus = 1.0 - th
+            d = xf * 0.5
+            d *= np_one_minus
+            d *= du
+            d += half
+    else:
+        cdf = erf_array(xf * _INV_SQRT2)
+        cdf += 1.0
+        cdf *= 0.5
+        y = xf * cdf
+        if want_grad:
+            d = xf * xf
+            d *= -0.5
+            d = xp.exp(d)
+            d *= _INV_SQRT2PI
+            d *= xf
+            d += cdf
+    y = y.astype(x.dtype, copy=False)
+    return y, (None if d is None else d.astype(x.dtype, copy=False))
+
+
+def _erf_block(x, y, d, buf):
+    t, e, q = buf
+    n = x.shape[0]
+    t, e, q = t[:n], e[:n], q[:n]
+    np.abs(x, out=t)
+    t *= _TP
+    t += 1.0
+    np.divide(1.0, t, out=t)
+    np.multiply(x, x, out=e)
+    e *= -0.5
+    np.exp(e, out=e)
+    np.multiply(t, _HA[4], out=q)
+    q += _HA[3]
+    for a in _HA[2::-1]:
+        q *= t
+        q += a
+    q *= t
+    q *= e  # q = 0.5 erfc(|x| / sqrt2), in [0, 0.5]
+    np.subtract(0.5, q, out=q)
+    qi = q.view(np.int32)  # give (0.5 - q) the sign of x with two integer passes (copysign is slower)
+    np.bitwise_and(x.view(np.int32), _SIGN, out=t.view(np.int32))
+    np.bitwise_or(qi, t.view(np.int32), out=qi)
+    q += 0.5  # Phi(x)
+    np.multiply(x, q, out=y)
+    if d is not None:  # Phi(x) + x phi(x)
+        np.multiply(x, e, out=d)
+        d *= _INV_SQRT2PI
+        d += q
+
+
+def _tanh_block(x, y, d, buf):
+    # 0.5 (1 + tanh u) = sigmoid(2u) = 1 / (1 + exp(-2u)): one exp instead of a slower tanh.
+    t, e, s = buf
+    n = x.shape[0]
+    t, e, s = t[:n], e[:n], s[:n]
+    np.multiply(x, x, out=t)
+    t *= _C3
+    t += 1.0
+    np.multiply(t, x, out=e)
+    e *= -2.0 * _K  # -2u
+    with np.errstate(over="ignore"):  # exp overflow -> inf -> sigmoid 0, as wanted
+        np.exp(e, out=e)
+    e += 1.0
+    np.divide(1.0, e, out=s)  # s = sigmoid(2u)
+    np.multiply(x, s, out=y)
+    if d is not None:  # s + x s (1 - s) 2 u'(x), u' = K (1 + 3 c x^2) = K (3 t - 2)
+        t *= 3.0
+        t -= 2.0
+        t *= 2.0 * _K
+        np.subtract(1.0, s, out=e)
+        e *= s
+        e *= t
+        np.multiply(x, e, out=d)
+        d += s
+
+
+def _fused_f32(x, approximate, want_grad):
+    """Blocked, threaded NumPy float32 forward (and derivative)."""
+    flat = np.ascontiguousarray(x).reshape(-1)
+    y = np.empty_like(flat)
+    d = np.empty_like(flat) if want_grad else None
+    block = _erf_block if approximate == "none" else _tanh_block
+
+    def scratch(n):
+        return tuple(np.empty(n, np.float32) for _ in range(3))
+
+    def run(lo, hi, buf):
+        block(flat[lo:hi], y[lo:hi], None if d is None else d[lo:hi], buf)
+
+    _blocks.row_blocks(flat.size, 1, run, scratch)
+    return y.reshape(x.shape), (None if d is None else d.reshape(x.shape))
+
+
+def gelu_arrays(x, approximate="none", want_grad=False):
+    """``(gelu(x), gelu'(x) or None)`` for a NumPy or CuPy array, picking the fastest path."""
+    if is_numpy(x):
+        if x.dtype == np.float32:
+            return _fused_f32(x, approximate, want_grad)
+        return _reference(np, x, approximate, want_grad)
+    gpu = _GPU.get(approximate)
+    if gpu is not None:
+        return gpu(x, want_grad)
+    import cupy
+
+    return _reference(cupy, x, approximate, want_grad)
+
+
+def gelu(a, approximate="none"):
+    """GELU of tensor ``a`` as one graph op (see :func:`lucid.nn.functional.gelu`)."""
+    want = needs_grad(a)
+    y, d = gelu_arrays(a.data, approximate, want)
+
+    def backward(g):
+        return (g * d,)
+
+    return make_result(y, (a,), backward if want else None, "gelu")
