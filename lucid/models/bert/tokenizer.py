@@ -831,6 +831,9 @@ class BERTTokenizerFast:
             >>> BERTTokenizerFast.from_pretrained(folder).encode("Hi")
             [2, 5, 3]
         """
+        for key in ("vocab", "vocab_file"):
+            if key in overrides:
+                raise ValueError(f"from_pretrained reads the vocabulary from the folder; do not pass {key}")
         path = os.fspath(folder)
         vocab_txt = tok_json = None
         if os.path.isfile(path):
@@ -926,8 +929,6 @@ class BERTTokenizerFast:
                 settings[role] = token
 
         settings.update(overrides)
-        if "vocab" in settings or "vocab_file" in settings:
-            raise ValueError("from_pretrained reads the vocabulary from the folder; do not pass vocab or vocab_file")
         for role in _SPECIAL_ROLES:
             token = settings.get(role, _DEFAULT_SPECIALS[role])
             if token not in vocab:
