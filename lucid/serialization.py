@@ -15,14 +15,28 @@ _SINGLE = "__tensor__"
 
 def atomic_write_bytes(path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``,
-    so a failed write never destroys the previous file."""
+    so a failed write never destroys the previous file.
+
+    Example:
+        >>> import tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "f.bin")
+        >>> atomic_write_bytes(path, b"abc")
+        >>> open(path, "rb").read()
+        b'abc'
+    """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot save to {path!r}: folder {folder!r} does not exist")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
     try:
-        with os.fdopen(fd, "wb") as f:
+        f = os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        os.remove(tmp)
+        raise
+    try:
+        with f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -35,14 +49,25 @@ def atomic_write_bytes(path, data: bytes) -> None:
 
 def _to_host(value, key):
     if isinstance(value, Tensor):
-        return np.ascontiguousarray(value.numpy())
+        value = value.data
     if isinstance(value, np.ndarray) or _backend.is_gpu_array(value):
-        return np.ascontiguousarray(_backend.to_numpy(value))
+        arr = _backend.to_numpy(value)  # GPU arrays are copied to the host
+        # C order for safetensors; not np.ascontiguousarray, which turns 0-d arrays into 1-d
+        return arr if arr.flags.c_contiguous else arr.copy(order="C")
     raise TypeError(f"cannot save {key!r}: expected a Tensor or array, got {type(value).__name__}")
 
 
 def save_arrays(arrays: dict, path, metadata: dict | None = None) -> None:
-    """Write a dict of name -> array/Tensor to ``path`` atomically in safetensors format."""
+    """Write a dict of name -> array/Tensor to ``path`` atomically in safetensors format
+    (GPU arrays are copied to the host; ``metadata`` is a dict of str -> str).
+
+    Example:
+        >>> import numpy as np, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.safetensors")
+        >>> save_arrays({"x": np.arange(2)}, path, {"note": "demo"})
+        >>> load_arrays(path)[0]["x"].tolist()
+        [0, 1]
+    """
     from safetensors.numpy import save
 
     host = {k: _to_host(v, k) for k, v in arrays.items()}
@@ -53,7 +78,14 @@ def load_arrays(path) -> tuple[dict, dict]:
     """Read a safetensors file into a dict of NumPy arrays plus its metadata.
 
     Raises FileNotFoundError for a missing file and ValueError naming the file when it
-    is truncated or not a safetensors file.
+    is truncated or not a safetensors file (a pickle, say: it is never unpickled).
+
+    Example:
+        >>> import numpy as np, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.safetensors")
+        >>> save_arrays({"x": np.ones(1)}, path)
+        >>> load_arrays(path)[1]
+        {}
     """
     from safetensors import safe_open
 
@@ -92,7 +124,18 @@ def save(obj, path) -> None:
 
 
 def load(path, device="cpu"):
-    """Load what :func:`save` wrote: a Tensor, or a dict of name -> Tensor, on ``device``."""
+    """Load what :func:`save` wrote: a Tensor, or a dict of name -> Tensor, on ``device``.
+
+    Any safetensors file (a Hugging Face ``model.safetensors``, say) loads as a dict.
+    Nothing is ever unpickled: a pickle or corrupt file raises ``ValueError`` naming it.
+
+    Example:
+        >>> import lucid, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.safetensors")
+        >>> lucid.save(lucid.tensor([1, 2]), path)
+        >>> lucid.load(path).tolist()
+        [1, 2]
+    """
     arrays, meta = load_arrays(path)
     if meta.get("lucid") == "tensor" and set(arrays) == {_SINGLE}:
         return Tensor(arrays[_SINGLE], device=device)

@@ -1,0 +1,203 @@
+"""lucid.save / lucid.load over safetensors: round trips, atomic writes, no unpickling."""
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+import lucid
+from lucid import serialization
+
+
+def test_tensor_round_trip(tmp_path):
+    path = tmp_path / "t.safetensors"
+    t = lucid.tensor(np.arange(6, dtype=np.float16).reshape(2, 3))
+    lucid.save(t, path)
+    back = lucid.load(path)
+    assert isinstance(back, lucid.Tensor) and back.dtype == np.float16 and back.device == "cpu"
+    np.testing.assert_array_equal(back.numpy(), t.numpy())
+    lucid.save(t, str(path))  # str paths too, overwriting
+    assert lucid.load(str(path)).shape == (2, 3)
+
+
+def test_state_dict_round_trip_all_dtypes(tmp_path):
+    path = tmp_path / "sd.safetensors"
+    state = {
+        "w": lucid.random.randn(3, 2),
+        "b": lucid.zeros(2, dtype=lucid.Float64),
+        "ids": lucid.tensor([1, 2, 3]),
+        "i32": lucid.tensor([1], dtype=lucid.Int32),
+        "mask": lucid.tensor([True, False]),
+        "scalar": lucid.tensor(2.5),
+        "view": lucid.random.randn(4, 3).T,  # non-contiguous
+        "raw": np.ones(2, dtype=np.int8),  # arrays are accepted too
+    }
+    lucid.save(state, path)
+    back = lucid.load(path)
+    assert set(back) == set(state)
+    for k, v in state.items():
+        arr = v.numpy() if isinstance(v, lucid.Tensor) else v
+        assert back[k].dtype == arr.dtype and back[k].shape == arr.shape, k
+        np.testing.assert_array_equal(back[k].numpy(), arr)
+
+
+def test_module_like_object_saves_its_state_dict(tmp_path):
+    class Holder:
+        def state_dict(self):
+            return {"weight": lucid.ones(2, 2)}
+
+    path = tmp_path / "m.safetensors"
+    lucid.save(Holder(), path)
+    assert lucid.load(path)["weight"].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_loads_foreign_safetensors_file(tmp_path):
+    from safetensors.numpy import save_file
+
+    path = tmp_path / "hf.safetensors"
+    save_file({"bert.embeddings.weight": np.ones((2, 2), dtype=np.float32)}, str(path))
+    assert lucid.load(path)["bert.embeddings.weight"].shape == (2, 2)
+
+
+def test_save_rejects_other_objects(tmp_path):
+    with pytest.raises(TypeError, match="list"):
+        lucid.save([lucid.ones(1)], tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match="'w'.*str"):
+        lucid.save({"w": "text"}, tmp_path / "x.safetensors")
+    assert not os.listdir(tmp_path)
+
+
+def test_save_into_missing_folder_names_it(tmp_path):
+    target = tmp_path / "nope" / "x.safetensors"
+    with pytest.raises(FileNotFoundError, match="nope"):
+        lucid.save(lucid.ones(1), target)
+
+
+def _leftovers(folder, keep):
+    return sorted(set(os.listdir(folder)) - {keep})
+
+
+def test_failed_save_mid_write_keeps_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "w.safetensors"
+    lucid.save({"w": lucid.ones(3)}, path)
+    before = path.read_bytes()
+
+    real_fdopen = os.fdopen
+
+    class Exploding:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+            return False
+
+        def write(self, data):
+            self.f.write(data[: len(data) // 2])  # half the bytes land, then the disk "fills up"
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(serialization.os, "fdopen", lambda fd, mode: Exploding(real_fdopen(fd, mode)))
+    with pytest.raises(OSError, match="No space"):
+        lucid.save({"w": lucid.zeros(100)}, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert lucid.load(path)["w"].tolist() == [1.0, 1.0, 1.0]
+    assert _leftovers(tmp_path, "w.safetensors") == []  # the temporary file is cleaned up
+
+
+def test_failed_rename_keeps_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "w.safetensors"
+    lucid.save(lucid.ones(2), path)
+    before = path.read_bytes()
+
+    def fail(src, dst):
+        raise PermissionError(f"cannot replace {dst}")
+
+    monkeypatch.setattr(serialization.os, "replace", fail)
+    with pytest.raises(PermissionError):
+        lucid.save(lucid.zeros(5), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and _leftovers(tmp_path, "w.safetensors") == []
+
+
+def test_failed_serialisation_never_touches_the_target(tmp_path):
+    path = tmp_path / "w.safetensors"
+    lucid.save(lucid.ones(2), path)
+    before = path.read_bytes()
+    with pytest.raises(TypeError):
+        lucid.save({"a": lucid.ones(1), "b": object()}, path)
+    assert path.read_bytes() == before
+
+
+def test_load_never_unpickles(tmp_path):
+    path = tmp_path / "evil.safetensors"
+    with open(path, "wb") as f:
+        pickle.dump({"w": np.ones(2)}, f)
+    with pytest.raises(ValueError, match="evil.safetensors"):
+        lucid.load(path)
+    pt = tmp_path / "model.pt"
+    pt.write_bytes(pickle.dumps([1, 2, 3]))
+    with pytest.raises(ValueError, match="model.pt"):
+        lucid.load(pt)
+
+
+def test_truncated_and_corrupt_files_name_the_file(tmp_path):
+    good = tmp_path / "good.safetensors"
+    lucid.save({"w": lucid.ones(64)}, good)
+    data = good.read_bytes()
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(data[: len(data) - 10])
+    with pytest.raises(ValueError, match="cut.safetensors"):
+        lucid.load(cut)
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x00\x01garbage")
+    with pytest.raises(ValueError, match="junk.safetensors"):
+        lucid.load(junk)
+    empty = tmp_path / "empty.safetensors"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="empty.safetensors"):
+        lucid.load(empty)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="absent.safetensors"):
+        lucid.load(tmp_path / "absent.safetensors")
+
+
+def test_load_to_unknown_device(tmp_path):
+    path = tmp_path / "t.safetensors"
+    lucid.save(lucid.ones(1), path)
+    with pytest.raises(ValueError, match="tpu"):
+        lucid.load(path, device="tpu")
+
+
+def test_save_arrays_and_metadata(tmp_path):
+    path = tmp_path / "a.safetensors"
+    serialization.save_arrays({"x": np.arange(3)}, path, {"format": "np"})
+    arrays, meta = serialization.load_arrays(path)
+    assert arrays["x"].tolist() == [0, 1, 2] and meta["format"] == "np"
+
+
+def test_atomic_write_bytes(tmp_path):
+    path = tmp_path / "f.bin"
+    serialization.atomic_write_bytes(path, b"abc")
+    serialization.atomic_write_bytes(path, b"de")
+    assert path.read_bytes() == b"de" and os.listdir(tmp_path) == ["f.bin"]
+
+
+@pytest.mark.gpu
+def test_gpu_tensors_are_copied_to_host(tmp_path):
+    path = tmp_path / "g.safetensors"
+    t = lucid.random.randn(3, 2, device="gpu")
+    lucid.save({"t": t}, path)
+    cpu = lucid.load(path)["t"]
+    assert cpu.device == "cpu"
+    np.testing.assert_array_equal(cpu.numpy(), t.numpy())
+    back = lucid.load(path, device="gpu")["t"]
+    assert back.device == "gpu"
+    lucid.save(t, path)
+    assert lucid.load(path).device == "cpu"
