@@ -1,0 +1,62 @@
+"""Parameter and Buffer: tensors that a :class:`~lucid.nn.Module` registers when assigned."""
+
+from __future__ import annotations
+
+from .._tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that is a learnable weight of a module: it requires grad by default and
+    is listed by ``Module.parameters()`` once assigned as a module attribute.
+
+    Args:
+        data: anything :class:`lucid.Tensor` accepts; a Tensor's array is shared, not copied.
+            Python floats become float32.
+        requires_grad: whether the optimizer should train it (default True).
+
+    Example:
+        >>> import lucid
+        >>> w = lucid.nn.Parameter([1.0, 2.0])
+        >>> w.requires_grad, w.dtype
+        (True, dtype('float32'))
+    """
+
+    def __init__(self, data=None, requires_grad=True, dtype=None, device=None):
+        if data is None:
+            data = []
+        if isinstance(data, Tensor) and dtype is None and device is None:
+            # share the array, as torch.nn.Parameter(t) shares t's storage
+            Tensor.__init__(self, data.data, requires_grad=False)
+        else:
+            Tensor.__init__(self, data, dtype=dtype, device=device)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Buffer(Tensor):
+    """A tensor that is module state but not a learnable weight (running statistics,
+    fixed position ids). Assigning one to a module attribute registers it as a buffer.
+
+    Args:
+        data: anything :class:`lucid.Tensor` accepts; a Tensor's array is shared.
+        persistent: whether ``state_dict()`` includes it (default True).
+
+    Example:
+        >>> import lucid
+        >>> m = lucid.nn.Module()
+        >>> m.ids = lucid.nn.Buffer(lucid.arange(3))
+        >>> [name for name, _ in m.named_buffers()]
+        ['ids']
+    """
+
+    def __init__(self, data=None, persistent=True, dtype=None, device=None):
+        if data is None:
+            data = []
+        if isinstance(data, Tensor) and dtype is None and device is None:
+            Tensor.__init__(self, data.data)
+        else:
+            Tensor.__init__(self, data, dtype=dtype, device=device)
+        self.persistent = bool(persistent)
