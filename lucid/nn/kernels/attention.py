@@ -19,6 +19,12 @@ from .dropout import keep_mask
 from .softmax import softmax_backward_rows_, softmax_rows_
 
 
+def _errstate(xp):
+    import contextlib
+
+    return xp.errstate(over="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
+
+
 def additive_mask(xp, mask, dtype):
     """A boolean mask (True = attend) as an additive 0 / most-negative array of ``dtype``."""
     return xp.where(mask, dtype.type(0), dtype.type(most_negative(dtype))).astype(dtype, copy=False)
@@ -48,14 +54,23 @@ def attention(query, key, value, mask=None, dropout_p=0.0, is_causal=False, scal
     vc = v.astype(ct, copy=False)
     s = qs @ xp.swapaxes(kc, -1, -2)  # (..., L, S), a fresh buffer we own
     mask_parent = None
+    bias = None
     if mask is not None:
         if mask.data.dtype == bool:
-            s += additive_mask(xp, mask.data, ct)
+            bias = additive_mask(xp, mask.data, ct)
         else:
-            s += mask.data.astype(ct, copy=False)
+            bias = mask.data.astype(ct, copy=False)
             mask_parent = mask
     if is_causal:
-        s += causal_mask(xp, L, S, ct)
+        causal = causal_mask(xp, L, S, ct)
+        if bias is None:
+            bias = causal
+        else:  # two most-negative values must not add up to -inf: clamp the (small) combined mask
+            with _errstate(xp):
+                bias = bias + causal
+            xp.maximum(bias, ct.type(most_negative(ct)), out=bias)
+    if bias is not None:
+        s += bias
     if s.ndim == 2:
         p = softmax_rows_(s)
     else:

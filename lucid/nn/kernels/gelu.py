@@ -45,23 +45,23 @@ def _reference(xp, x, approximate, want_grad):
     xf = x.astype(ct, copy=False)
     d = None
     if approximate == "tanh":
-        inner = xf * xf
-        inner *= _C3
-        du = inner * 3.0
-        inner += 1.0
-        inner *= _K
-        inner *= xf  # u = K (x + c x^3)
-        th = xp.tanh(inner)
+        x2 = xf * xf
+        u = x2 * _C3
+        u += 1.0
+        u *= _K
+        u *= xf  # u = K (x + c x^3)
+        th = xp.tanh(u)
         half = th + 1.0
         half *= 0.5  # 0.5 (1 + tanh u)
         y = xf * half
         if want_grad:  # 0.5 (1 + th) + 0.5 x (1 - th^2) K (1 + 3 c x^2)
+            du = x2 * (3.0 * _C3)
             du += 1.0
             du *= _K
-            th *= th
-            np_one_minus = 1.0 - th
-            d = xf * 0.5
-            d *= np_one_minus
+            sech2 = th * th
+            sech2 -= 1.0
+            sech2 *= -0.5
+            d = xf * sech2
             d *= du
             d += half
     else:
@@ -111,7 +111,8 @@ def _erf_block(x, y, d, buf):
 
 
 def _tanh_block(x, y, d, buf):
-    # 0.5 (1 + tanh u) = sigmoid(2u) = 1 / (1 + exp(-2u)): one exp instead of a slower tanh.
+    # 0.5 (1 + tanh u) = sigmoid(2u) = 1 / (1 + E), E = exp(-2u): one exp instead of a slower tanh,
+    # and 1 - s = E s without cancellation for the derivative.
     t, e, s = buf
     n = x.shape[0]
     t, e, s = t[:n], e[:n], s[:n]
@@ -120,17 +121,17 @@ def _tanh_block(x, y, d, buf):
     t += 1.0
     np.multiply(t, x, out=e)
     e *= -2.0 * _K  # -2u
-    with np.errstate(over="ignore"):  # exp overflow -> inf -> sigmoid 0, as wanted
-        np.exp(e, out=e)
-    e += 1.0
-    np.divide(1.0, e, out=s)  # s = sigmoid(2u)
+    np.clip(e, -1e30, 80.0, out=e)  # keep E finite (s then ~1e-35, i.e. 0 for the output)
+    np.exp(e, out=e)
+    np.add(e, 1.0, out=s)
+    np.divide(1.0, s, out=s)  # s = sigmoid(2u)
     np.multiply(x, s, out=y)
     if d is not None:  # s + x s (1 - s) 2 u'(x), u' = K (1 + 3 c x^2) = K (3 t - 2)
         t *= 3.0
         t -= 2.0
         t *= 2.0 * _K
-        np.subtract(1.0, s, out=e)
         e *= s
+        e *= s  # s (1 - s)
         e *= t
         np.multiply(x, e, out=d)
         d += s
