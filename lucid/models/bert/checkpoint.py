@@ -14,13 +14,11 @@ import json
 import os
 import warnings
 
-import numpy as np
-
 from .config import BERTConfig
 
 __all__ = [
     "CONFIG_NAME", "WEIGHTS_NAME", "WEIGHTS_INDEX_NAME", "read_config", "read_weights",
-    "normalize_key", "load_into", "save_folder",
+    "normalize_key", "load_into", "save_folder", "PretrainedMixin",
 ]
 
 CONFIG_NAME = "config.json"
@@ -127,10 +125,11 @@ def load_into(model, arrays: dict, source: str = "checkpoint", warn: bool = True
     tied = model._tied_names() if hasattr(model, "_tied_names") else {}
     expected = {k for k in state if k not in tied}
     arrays = {normalize_key(k): v for k, v in arrays.items()}
-    # Older checkpoints hold the LM bias only under decoder.bias.
+    # The decoder's bias is the one every transformers version applies (older checkpoints hold
+    # only it; transformers 5 with untied embeddings keeps a separate, unused predictions.bias).
     for k in list(arrays):
         if k.endswith("cls.predictions.decoder.bias"):
-            arrays.setdefault(k[: -len("decoder.bias")] + "bias", arrays[k])
+            arrays[k[: -len("decoder.bias")] + "bias"] = arrays[k]
     loaded, unexpected = set(), []
     for key, arr in arrays.items():
         if key.endswith(_IGNORED_SUFFIXES):
@@ -147,8 +146,8 @@ def load_into(model, arrays: dict, source: str = "checkpoint", warn: bool = True
                 f"{source}: shape mismatch for {key!r}: the checkpoint has {tuple(arr.shape)}, "
                 f"the model expects {tuple(param.shape)}"
             )
-        xp = param.xp
-        param.data = xp.asarray(np.ascontiguousarray(arr), dtype=param.dtype)
+        # in place, so the parameter keeps its array, dtype and device
+        param.data[...] = param.xp.asarray(arr)
         loaded.add(name)
     missing = sorted(expected - loaded)
     unexpected = sorted(unexpected)
@@ -170,8 +169,61 @@ def save_folder(model, folder, architecture: str, config_extra: dict | None = No
     folder = os.fspath(folder)
     os.makedirs(folder, exist_ok=True)
     tied = model._tied_names() if hasattr(model, "_tied_names") else {}
-    arrays = {k: v for k, v in model.state_dict().items() if k not in tied and not k.endswith(_IGNORED_SUFFIXES)}
+    keep = set(getattr(model, "_saved_aliases", ()))
+    arrays = {k: v for k, v in model.state_dict().items()
+              if (k not in tied or k in keep) and not k.endswith(_IGNORED_SUFFIXES)}
     save_arrays(arrays, os.path.join(folder, WEIGHTS_NAME), metadata={"format": "pt"})
     more = {"architectures": [architecture]}
     more.update(config_extra or {})
     model.config.to_json(os.path.join(folder, CONFIG_NAME), **more)
+
+
+class PretrainedMixin:
+    """``from_pretrained``/``save_pretrained`` for lucid's BERT models.
+
+    A model class names its Hugging Face architecture (``_hf_architecture``), may list
+    parameter names that alias another parameter (``_tied_names``: alias -> owner) and may
+    add keys to the saved config (``_config_extra``). ``_from_checkpoint_config`` builds the
+    empty model before the weights are copied in.
+    """
+
+    _hf_architecture = None
+    _saved_aliases = ()  # aliases written anyway, for readers that do not tie them
+
+    def _tied_names(self) -> dict:
+        return {}
+
+    def _config_extra(self) -> dict:
+        return {}
+
+    @classmethod
+    def _from_checkpoint_config(cls, config, arrays, **kwargs):
+        return cls(config, **kwargs)
+
+    @classmethod
+    def from_pretrained(cls, folder, device="cpu", **kwargs):
+        """Load a model folder: Hugging Face's (``config.json`` + ``model.safetensors``, with
+        or without the ``bert.`` key prefix, legacy ``gamma``/``beta`` names) or one that
+        ``save_pretrained`` wrote. Weights the checkpoint lacks (a new head) keep their fresh
+        initialisation and are listed in a warning, as are checkpoint keys the model does not
+        use. The model comes back in eval mode (dropout off), on ``device``.
+
+        Raises:
+            FileNotFoundError: naming the folder when it, its ``config.json`` or its
+                safetensors weights are missing (a ``pytorch_model.bin``-only folder gets a
+                message saying that only safetensors is read).
+            ValueError: naming the key and both shapes when a weight does not fit the config.
+        """
+        config = read_config(folder)
+        arrays = read_weights(folder)
+        model = cls._from_checkpoint_config(config, arrays, **kwargs)
+        load_into(model, arrays, source=repr(os.fspath(folder)))
+        if device != "cpu":
+            model.to(device)
+        return model.eval()
+
+    def save_pretrained(self, folder) -> None:
+        """Write ``folder/config.json`` (with ``architectures``) and ``folder/model.safetensors``
+        under Hugging Face names, so lucid and ``transformers`` both load it; tied weights are
+        stored once. Each file is replaced atomically."""
+        save_folder(self, folder, self._hf_architecture, self._config_extra())

@@ -1,0 +1,376 @@
+"""The BERT backbone: embeddings, self-attention encoder layers and the ``[CLS]`` pooler.
+
+Module and parameter names are those of Hugging Face's ``modeling_bert`` (``embeddings.
+word_embeddings``, ``encoder.layer.N.attention.self.query``, ``attention.output.dense``,
+``intermediate.dense``, ``output.LayerNorm``, ``pooler.dense``, ...), so a Hugging Face
+checkpoint loads by name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import _backend, nn
+from ..._tensor import Tensor
+from ...nn import functional as F
+from ...ops._util import check_same_device
+from .checkpoint import PretrainedMixin
+from .config import BERTConfig
+
+__all__ = [
+    "BERT", "BERTEmbeddings", "BERTSelfAttention", "BERTSelfOutput", "BERTAttention", "BERTIntermediate",
+    "BERTOutput", "BERTLayer", "BERTEncoder", "BERTPooler", "extended_attention_mask", "init_bert_weights",
+]
+
+
+def init_bert_weights(module, config: BERTConfig) -> None:
+    """Hugging Face's BERT initialisation for one module: linear and embedding weights from
+    ``normal(0, initializer_range)``, biases zero, the padding row zero, LayerNorm ones/zeros.
+
+    Example:
+        >>> import lucid.nn as nn
+        >>> from lucid.models import BERTConfig
+        >>> lin = nn.Linear(4, 4)
+        >>> init_bert_weights(lin, BERTConfig())
+        >>> float(abs(lin.bias).sum())
+        0.0
+    """
+    std = config.initializer_range
+    if isinstance(module, nn.Linear):
+        nn.init.normal(module.weight, mean=0.0, std=std)
+        if module.bias is not None:
+            nn.init.zeros(module.bias)
+    elif isinstance(module, nn.Embedding):
+        nn.init.normal(module.weight, mean=0.0, std=std)
+        if module.padding_idx is not None:
+            module.weight.data[module.padding_idx] = 0
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones(module.weight)
+        nn.init.zeros(module.bias)
+
+
+def _activation(name):
+    return nn.utils.get_activation_from_name(name)
+
+
+def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device):
+    """Turn a user attention mask into an additive float mask that broadcasts against the
+    ``(batch, heads, query, key)`` attention scores.
+
+    * 2-D ``(batch, key)`` or 3-D ``(batch, query, key)``: 1/True keeps a position, 0/False
+      masks it (any dtype).
+    * 4-D ``(batch, heads or 1, query, key)``: a bool mask keeps True positions; a
+      floating mask is already additive and is used as given (Hugging Face's convention).
+
+    Masked positions get ``finfo(dtype).min``, the most negative finite value, so even a
+    row whose every key is masked stays finite (it averages over all keys). Returns None
+    when ``attention_mask`` is None.
+
+    Example:
+        >>> import lucid
+        >>> m = extended_attention_mask(lucid.tensor([[1, 0]]), 1, 2, lucid.Float32, "cpu")
+        >>> m.shape, float(m[0, 0, 0, 0]), float(m[0, 0, 0, 1]) < -1e38
+        ((1, 1, 1, 2), 0.0, True)
+    """
+    if attention_mask is None:
+        return None
+    xp = _backend.get_xp(device)
+    if isinstance(attention_mask, Tensor):
+        if attention_mask.device != device:
+            raise RuntimeError(
+                f"expected all tensors on the same device, found devices '{device}' (the model) and "
+                f"'{attention_mask.device}' (attention_mask); move one with .to(device)"
+            )
+        mask = attention_mask.data
+    else:
+        mask = xp.asarray(attention_mask)
+    dtype = np.dtype(dtype)
+    if mask.ndim == 2:
+        if tuple(mask.shape) != (batch_size, seq_len):
+            raise ValueError(
+                f"attention_mask of shape {tuple(mask.shape)} does not match the input's (batch, sequence) "
+                f"shape {(batch_size, seq_len)}"
+            )
+        mask = mask[:, None, None, :]
+    elif mask.ndim == 3:
+        if mask.shape[0] not in (1, batch_size) or mask.shape[-1] != seq_len:
+            raise ValueError(
+                f"3-D attention_mask of shape {tuple(mask.shape)} does not fit (batch={batch_size}, "
+                f"query, key={seq_len})"
+            )
+        mask = mask[:, None, :, :]
+    elif mask.ndim == 4:
+        if mask.dtype.kind == "f":
+            return Tensor._wrap(mask.astype(dtype, copy=False))  # already additive
+    else:
+        raise ValueError(f"attention_mask must have 2, 3 or 4 dimensions, got shape {tuple(mask.shape)}")
+    # One small (batch, 1, 1|query, key) array: 0 where attended, the most negative finite value elsewhere.
+    keep = mask.astype(bool, copy=False)
+    out = xp.where(keep, dtype.type(0), xp.finfo(dtype).min).astype(dtype, copy=False)
+    return Tensor._wrap(out)
+
+
+class BERTEmbeddings(nn.Module):
+    """Word + position + token-type embeddings, then LayerNorm and dropout.
+
+    Example:
+        >>> import lucid
+        >>> from lucid.models import BERTConfig
+        >>> cfg = BERTConfig(vocab_size=20, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+        ...                  intermediate_size=16, max_position_embeddings=16)
+        >>> BERTEmbeddings(cfg)(input_ids=lucid.tensor([[1, 2, 3]])).shape
+        (1, 3, 8)
+    """
+
+    def __init__(self, config: BERTConfig):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.max_position_embeddings = config.max_position_embeddings
+
+    def forward(self, input_ids=None, token_type_ids=None, position_ids=None, inputs_embeds=None):
+        if inputs_embeds is None:
+            inputs_embeds = self.word_embeddings(input_ids)
+        seq_len = inputs_embeds.shape[1]
+        if seq_len > self.max_position_embeddings:
+            raise ValueError(
+                f"sequence length {seq_len} exceeds max_position_embeddings={self.max_position_embeddings}"
+            )
+        # Default ids index contiguous rows, so a slice (a view, cheap backward) replaces the lookup.
+        if token_type_ids is None:
+            embeddings = inputs_embeds + self.token_type_embeddings.weight[0:1]
+        else:
+            embeddings = inputs_embeds + self.token_type_embeddings(token_type_ids)
+        if position_ids is None:
+            embeddings = embeddings + self.position_embeddings.weight[0:seq_len]
+        else:
+            embeddings = embeddings + self.position_embeddings(position_ids)
+        return self.dropout(self.LayerNorm(embeddings))
+
+
+class BERTSelfAttention(nn.Module):
+    """Multi-head self-attention: query/key/value projections and scaled dot-product attention.
+
+    Example:
+        >>> import lucid
+        >>> from lucid.models import BERTConfig
+        >>> cfg = BERTConfig(hidden_size=8, num_attention_heads=2, intermediate_size=16)
+        >>> BERTSelfAttention(cfg)(lucid.ones(1, 3, 8)).shape
+        (1, 3, 8)
+    """
+
+    def __init__(self, config: BERTConfig):
+        super().__init__()
+        self.num_attention_heads = config.num_attention_heads
+        self.attention_head_size = config.head_dim
+        self.all_head_size = config.hidden_size
+        self.query = nn.Linear(config.hidden_size, config.hidden_size)
+        self.key = nn.Linear(config.hidden_size, config.hidden_size)
+        self.value = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dropout = nn.Dropout(config.attention_probs_dropout_prob)
+
+    def forward(self, hidden_states, attention_mask=None):
+        b, s, _ = hidden_states.shape
+        heads, d = self.num_attention_heads, self.attention_head_size
+
+        def split(t):  # (B, S, H) -> (B, heads, S, d): a view, no copy
+            return t.reshape(b, s, heads, d).transpose(0, 2, 1, 3)
+
+        q = split(self.query(hidden_states))
+        k = split(self.key(hidden_states))
+        v = split(self.value(hidden_states))
+        p = self.dropout.p if self.training else 0.0
+        ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attention_mask, dropout_p=p)
+        return ctx.transpose(0, 2, 1, 3).reshape(b, s, self.all_head_size)
+
+
+class BERTSelfOutput(nn.Module):
+    """Attention output projection, dropout, residual and LayerNorm."""
+
+    def __init__(self, config: BERTConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, hidden_states, input_tensor):
+        return self.LayerNorm(self.dropout(self.dense(hidden_states)) + input_tensor)
+
+
+class BERTAttention(nn.Module):
+    """Self-attention (``self``) followed by its output block (``output``)."""
+
+    def __init__(self, config: BERTConfig):
+        super().__init__()
+        self.self = BERTSelfAttention(config)
+        self.output = BERTSelfOutput(config)
+
+    def forward(self, hidden_states, attention_mask=None):
+        return self.output(self.self(hidden_states, attention_mask), hidden_states)
+
+
+class BERTIntermediate(nn.Module):
+    """Feed-forward expansion: dense to ``intermediate_size`` and the activation."""
+
+    def __init__(self, config: BERTConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.intermediate_act_fn = _activation(config.hidden_act)
+
+    def forward(self, hidden_states):
+        return self.intermediate_act_fn(self.dense(hidden_states))
+
+
+class BERTOutput(nn.Module):
+    """Feed-forward contraction, dropout, residual and LayerNorm."""
+
+    def __init__(self, config: BERTConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, hidden_states, input_tensor):
+        return self.LayerNorm(self.dropout(self.dense(hidden_states)) + input_tensor)
+
+
+class BERTLayer(nn.Module):
+    """One encoder layer: attention block, then the feed-forward block.
+
+    Example:
+        >>> import lucid
+        >>> from lucid.models import BERTConfig
+        >>> cfg = BERTConfig(hidden_size=8, num_attention_heads=2, intermediate_size=16)
+        >>> BERTLayer(cfg)(lucid.ones(2, 3, 8)).shape
+        (2, 3, 8)
+    """
+
+    def __init__(self, config: BERTConfig):
+        super().__init__()
+        self.attention = BERTAttention(config)
+        self.intermediate = BERTIntermediate(config)
+        self.output = BERTOutput(config)
+
+    def forward(self, hidden_states, attention_mask=None):
+        attention_output = self.attention(hidden_states, attention_mask)
+        return self.output(self.intermediate(attention_output), attention_output)
+
+
+class BERTEncoder(nn.Module):
+    """``num_hidden_layers`` :class:`BERTLayer` s in a ``ModuleList`` named ``layer``."""
+
+    def __init__(self, config: BERTConfig):
+        super().__init__()
+        self.layer = nn.ModuleList([BERTLayer(config) for _ in range(config.num_hidden_layers)])
+
+    def forward(self, hidden_states, attention_mask=None):
+        for layer in self.layer:
+            hidden_states = layer(hidden_states, attention_mask)
+        return hidden_states
+
+
+class BERTPooler(nn.Module):
+    """``tanh(dense(h[:, 0]))``: the ``[CLS]`` token's representation for classification."""
+
+    def __init__(self, config: BERTConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.activation = nn.Tanh()
+
+    def forward(self, hidden_states):
+        return self.activation(self.dense(hidden_states[:, 0]))
+
+
+class BERT(PretrainedMixin, nn.Module):
+    """The BERT encoder: embeddings, ``num_hidden_layers`` transformer layers and (with
+    ``config.add_pooling_layer``) the ``[CLS]`` pooler.
+
+    Args:
+        config: the model's :class:`BERTConfig`.
+        add_pooling_layer: override ``config.add_pooling_layer`` (the masked-LM model builds
+            its backbone without a pooler, as Hugging Face does).
+
+    ``forward(input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+    inputs_embeds=None)`` returns ``(sequence_output, pooled_output)``: hidden states of shape
+    ``(batch, seq, hidden)`` and the pooled ``(batch, hidden)`` ``[CLS]`` features, or ``None``
+    without a pooler. Pass exactly one of ``input_ids`` and ``inputs_embeds``.
+
+    Example:
+        >>> import lucid
+        >>> from lucid.models import BERT, BERTConfig
+        >>> cfg = BERTConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
+        ...                  intermediate_size=32, max_position_embeddings=32)
+        >>> model = BERT(cfg).eval()
+        >>> seq, pooled = model(input_ids=lucid.tensor([[2, 7, 9, 0]]), attention_mask=lucid.tensor([[1, 1, 1, 0]]))
+        >>> seq.shape, pooled.shape
+        ((1, 4, 16), (1, 16))
+    """
+
+    _hf_architecture = "BertModel"
+
+    def __init__(self, config: BERTConfig, add_pooling_layer: bool | None = None):
+        super().__init__()
+        if not isinstance(config, BERTConfig):
+            raise TypeError(f"config must be a BERTConfig, got {type(config).__name__}")
+        self.config = config
+        self.embeddings = BERTEmbeddings(config)
+        self.encoder = BERTEncoder(config)
+        pool = config.add_pooling_layer if add_pooling_layer is None else add_pooling_layer
+        self.pooler = BERTPooler(config) if pool else None
+        self.apply(lambda m: init_bert_weights(m, config))
+
+    @property
+    def device(self) -> str:
+        """The device of the model's parameters (``"cpu"`` or ``"gpu"``)."""
+        return self.embeddings.word_embeddings.weight.device
+
+    @property
+    def dtype(self):
+        """The floating dtype of the model's parameters."""
+        return self.embeddings.word_embeddings.weight.dtype
+
+    def _as_ids(self, ids, name):
+        """``ids`` as an integer tensor on the model's device (lists and arrays are accepted)."""
+        if ids is None:
+            return None
+        if not isinstance(ids, Tensor):
+            ids = Tensor(ids, device=self.device)
+        elif ids.device != self.device:
+            raise RuntimeError(
+                f"expected all tensors on the same device, found devices '{self.device}' (the model) and "
+                f"'{ids.device}' ({name}); move one with .to(device)"
+            )
+        if ids.dtype.kind not in "iu":
+            raise TypeError(f"{name} must be an integer tensor, got dtype {ids.dtype}")
+        return ids
+
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                inputs_embeds=None):
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        if input_ids is not None:
+            input_ids = self._as_ids(input_ids, "input_ids")
+            if input_ids.ndim != 2:
+                raise ValueError(f"input_ids must have shape (batch, sequence), got {input_ids.shape}")
+            b, s = input_ids.shape
+        else:
+            if not isinstance(inputs_embeds, Tensor):
+                inputs_embeds = Tensor(inputs_embeds, device=self.device, dtype=self.dtype)
+            check_same_device(self.embeddings.word_embeddings.weight, inputs_embeds)
+            if inputs_embeds.ndim != 3 or inputs_embeds.shape[-1] != self.config.hidden_size:
+                raise ValueError(
+                    f"inputs_embeds must have shape (batch, sequence, {self.config.hidden_size}), "
+                    f"got {inputs_embeds.shape}"
+                )
+            b, s = inputs_embeds.shape[:2]
+        token_type_ids = self._as_ids(token_type_ids, "token_type_ids")
+        position_ids = self._as_ids(position_ids, "position_ids")
+        hidden = self.embeddings(input_ids=input_ids, token_type_ids=token_type_ids, position_ids=position_ids,
+                                 inputs_embeds=inputs_embeds)
+        mask = extended_attention_mask(attention_mask, b, s, hidden.dtype, self.device)
+        sequence_output = self.encoder(hidden, mask)
+        pooled_output = self.pooler(sequence_output) if self.pooler is not None else None
+        return sequence_output, pooled_output
