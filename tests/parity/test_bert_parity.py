@@ -226,6 +226,42 @@ def test_lucid_saved_folder_loads_in_transformers(cls_name, tmp_path):
     np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+def test_pretraining_checkpoint_into_masked_lm(tmp_path):
+    """A BertForPreTraining folder (the layout of the original checkpoints): the MLM head loads,
+    the NSP head and pooler are reported unused, and the logits equal its prediction logits."""
+    cfg = CONFIGS["gelu"]
+    hf = _hf_model(transformers.BertForPreTraining, cfg).eval()
+    _save(hf, tmp_path)
+    with pytest.warns(UserWarning) as rec:
+        model = BERTForMaskedLM.from_pretrained(tmp_path)
+    text = str(rec[0].message)
+    assert "cls.seq_relationship.weight" in text and "bert.pooler.dense.weight" in text
+    assert "newly initialised" not in text
+    ids, mask, types = _inputs(cfg, seed=7)
+    with torch.no_grad():
+        ref = hf(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask),
+                 token_type_ids=torch.tensor(types)).prediction_logits.numpy()
+    got = model(input_ids=lucid.tensor(ids), attention_mask=lucid.tensor(mask), token_type_ids=lucid.tensor(types))
+    np.testing.assert_allclose(got.numpy(), ref, atol=ATOL * 5)
+
+
+def test_untied_lucid_folder_loads_in_transformers(tmp_path):
+    cfg = dict(CONFIGS["gelu"])
+    config = lucid.models.BERTConfig(**{k: v for k, v in cfg.items()}, tie_word_embedding=False)
+    model = BERTForMaskedLM(config)
+    with lucid.no_grad():
+        for p in model.parameters():
+            p.data += np.random.default_rng(p.size).standard_normal(p.shape).astype(np.float32) * 0.05
+    model.eval().save_pretrained(tmp_path)
+    hf = transformers.BertForMaskedLM.from_pretrained(tmp_path, attn_implementation="eager").eval()
+    assert hf.config.tie_word_embeddings is False
+    ids, mask, _ = _inputs(cfg, seed=8)
+    with torch.no_grad():
+        ref = hf(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask)).logits.numpy()
+    got = model(input_ids=lucid.tensor(ids), attention_mask=lucid.tensor(mask)).numpy()
+    np.testing.assert_allclose(got, ref, atol=ATOL * 5)
+
+
 def test_report_max_differences():
     """Print the largest differences seen above (run with -s to see them)."""
     if MAX_DIFFS:

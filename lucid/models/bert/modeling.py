@@ -105,8 +105,8 @@ def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device):
     else:
         raise ValueError(f"attention_mask must have 2, 3 or 4 dimensions, got shape {tuple(mask.shape)}")
     # One small (batch, 1, 1|query, key) array: 0 where attended, the most negative finite value elsewhere.
-    keep = mask.astype(bool, copy=False)
-    out = xp.where(keep, dtype.type(0), xp.finfo(dtype).min).astype(dtype, copy=False)
+    out = xp.zeros(mask.shape, dtype=dtype)
+    out[~mask.astype(bool, copy=False)] = np.finfo(dtype).min
     return Tensor._wrap(out)
 
 

@@ -315,14 +315,16 @@ class BERTForMaskedLM(_TaskModel):
             candidate &= as_array(attention_mask, "attention_mask")
         gen = generator(device)
         selected = candidate & (gen.random(data.shape) < mlm_probability)
-        labels = xp.where(selected, data, IGNORE_INDEX)
+        labels = xp.full(data.shape, IGNORE_INDEX, dtype=xp.int64)
+        labels[selected] = data[selected]
         action = gen.random(data.shape)
         to_mask = selected & (action < 0.8)
         to_random = selected & (action >= 0.8) & (action < 0.9)
         random_ids = gen.integers(0, cfg.vocab_size, size=data.shape)
-        masked = xp.where(to_mask, xp.int64(mask_token_id), data)
-        masked = xp.where(to_random, random_ids.astype(xp.int64), masked)
-        return Tensor._wrap(masked), Tensor._wrap(labels.astype(xp.int64, copy=False))
+        masked = data.copy()
+        masked[to_mask] = int(mask_token_id)
+        masked[to_random] = random_ids[to_random]
+        return Tensor._wrap(masked), Tensor._wrap(labels)
 
     def get_loss_from_text(self, tokenizer, text_a, text_b=None, device=None, max_length=None,
                            mlm_probability=0.15):
