@@ -415,3 +415,30 @@ def test_constructor_options_change_tokenization():
     assert BERTTokenizerFast(vocab=vocab).tokenize("ab\x00c") == ["abc"]
     tok = BERTTokenizerFast(vocab=vocab, wordpieces_prefix="@@")
     assert tok.decode(tok.encode("abcc")) == "abcc"
+
+
+@pytest.mark.parametrize("padding,max_length,multiple", [(True, None, None), ("max_length", 24, None),
+                                                         (True, 24, 8), ("max_length", 32, 16), ("longest", 5, None)])
+def test_tensor_padding_matches_transformers(uncased, padding, max_length, multiple):
+    ours, hf = uncased
+    a = [p[0] for p in PAIRS]
+    b = [p[1] for p in PAIRS]
+    for args in ((a,), (a, b)):
+        enc = ours.batch_encode(*args, padding=padding, truncation=True, max_length=max_length,
+                                pad_to_multiple_of=multiple, return_tensor=True, return_special_tokens_mask=True)
+        ref = hf(*args, padding=padding, truncation=True, max_length=max_length, pad_to_multiple_of=multiple,
+                 return_tensors="np")
+        for key in ("input_ids", "token_type_ids", "attention_mask"):
+            assert enc[key].dtype == np.int64
+            np.testing.assert_array_equal(enc[key].numpy(), ref[key], err_msg=key)
+        assert enc["special_tokens_mask"].tolist() == _hf_special_mask(hf, ref["input_ids"].tolist())
+
+
+def test_tensor_without_truncation_must_fit(uncased):
+    ours, _ = uncased
+    with pytest.raises(ValueError, match="max_length=20 for truncation is not a multiple of pad_to_multiple_of=16"):
+        ours.batch_encode(["the fox"], padding=True, truncation=True, max_length=20, pad_to_multiple_of=16)
+    with pytest.raises(ValueError, match="longer than max_length=4; pass truncation=True"):
+        ours.batch_encode(["the quick brown fox jumps"], padding="max_length", max_length=4, return_tensor=True)
+    same = ours.batch_encode(["the fox", "the dog"], return_tensor=True)  # equal lengths need no padding
+    assert same["input_ids"].shape == (2, 4)

@@ -9,6 +9,7 @@ tokens are registered as special *added* tokens, so ``"[MASK]"`` written in a te
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -53,6 +54,11 @@ def _as_text_list(texts, what="texts"):
         if not isinstance(t, str):
             raise TypeError(f"{what}[{i}] must be a str, got {_type_name(t)}")
     return list(texts)
+
+
+def _flatten(rows, total):
+    """The int lists ``rows`` end to end as one int64 array (C-level iteration, no Python loop)."""
+    return np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=total)
 
 
 def _read_vocab_txt(path) -> dict[str, int]:
@@ -399,6 +405,11 @@ class BERTTokenizerFast:
             pad_to_multiple_of = int(pad_to_multiple_of)
         limit = max_length if max_length is not None else self.model_max_length
         truncate_to = limit if truncation in (True, "longest_first") else None
+        if (truncate_to is not None and pad_to_multiple_of is not None and padding not in (False, "do_not_pad")
+                and truncate_to % pad_to_multiple_of):
+            # as transformers: padding to the multiple would break the truncation length
+            raise ValueError(f"max_length={truncate_to} for truncation is not a multiple of "
+                             f"pad_to_multiple_of={pad_to_multiple_of}")
         if padding in (False, "do_not_pad"):
             pad = None
         elif padding == "max_length":
@@ -606,42 +617,55 @@ class BERTTokenizerFast:
                 raise ValueError(f"got {len(batch)} texts but {len(pairs)} text_pairs; they must match")
             batch = list(zip(batch, pairs))
         truncate_to, pad = self._resolve_lengths(padding, truncation, max_length, pad_to_multiple_of)
-        encodings = self._run(batch, add_special_tokens, truncate_to, pad) if batch else []
-
-        ids = [e.ids for e in encodings]
-        if text_pairs is None:
-            # Single texts have type id 0 everywhere, so build those rows without asking Rust for them.
-            types = None
-        else:
-            types = [e.type_ids for e in encodings]
-        masks = [e.attention_mask for e in encodings]
-        return self._pack(ids, types, masks, return_special_tokens_mask, return_tensor, device)
-
-    def _pack(self, ids, types, masks, with_special, return_tensor, device):
-        lengths = [len(r) for r in ids]
-        rectangular = len(set(lengths)) <= 1
         if return_tensor:
             device = _backend.check_device(device)
-            if not rectangular:
-                raise ValueError(f"cannot make one tensor of sequences of lengths {min(lengths)} to "
-                                 f"{max(lengths)}: pass padding=True (or padding='max_length')")
-            width = lengths[0] if lengths else 0
-            arrays = {"input_ids": np.array(ids, dtype=np.int64).reshape(len(ids), width)}
-            arrays["token_type_ids"] = (np.zeros_like(arrays["input_ids"]) if types is None
-                                        else np.array(types, dtype=np.int64).reshape(len(ids), width))
-            arrays["attention_mask"] = np.array(masks, dtype=np.int64).reshape(len(ids), width)
-            if with_special:
-                arrays["special_tokens_mask"] = np.isin(arrays["input_ids"], self._special_ids).astype(np.int64)
-            return {k: Tensor._wrap(_backend.to_device(v, device)) for k, v in arrays.items()}
+            # Pad in NumPy straight into the arrays: cheaper than padded Python lists turned into arrays.
+            encodings = self._run(batch, add_special_tokens, truncate_to, None) if batch else []
+            return self._tensors(encodings, pad, text_pairs is not None, return_special_tokens_mask, device)
+        encodings = self._run(batch, add_special_tokens, truncate_to, pad) if batch else []
+        ids = [e.ids for e in encodings]
+        lengths = [len(r) for r in ids]
         out = {"input_ids": ids,
-               "token_type_ids": [[0] * n for n in lengths] if types is None else types,
-               "attention_mask": masks}
-        if with_special:
-            flat = np.fromiter((i for r in ids for i in r), dtype=np.int64, count=sum(lengths)) if ids else \
-                np.zeros(0, np.int64)
-            marks = np.isin(flat, self._special_ids).astype(np.int64)
+               # single texts have type id 0 everywhere: no need to ask Rust for those rows
+               "token_type_ids": [e.type_ids for e in encodings] if text_pairs is not None else
+               [[0] * n for n in lengths],
+               "attention_mask": [e.attention_mask for e in encodings]}
+        if return_special_tokens_mask:
+            marks = np.isin(_flatten(ids, sum(lengths)), self._special_ids).astype(np.int64)
             out["special_tokens_mask"] = [m.tolist() for m in np.split(marks, np.cumsum(lengths)[:-1])] if ids else []
         return out
+
+    def _tensors(self, encodings, pad, pairs, with_special, device):
+        """``(B, L)`` int64 tensors from unpadded encodings, padded on the right as ``pad`` says."""
+        ids = [e.ids for e in encodings]
+        n = len(ids)
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=n)
+        longest = int(lengths.max()) if n else 0
+        if pad is None:
+            width = longest
+            if n and int(lengths.min()) != width:
+                raise ValueError(f"cannot make one tensor of sequences of lengths {int(lengths.min())} to "
+                                 f"{width}: pass padding=True (or padding='max_length')")
+        else:
+            length, multiple = (None, None) if pad == "longest" else pad
+            width = longest if length is None else max(length, 0)
+            if multiple:
+                width = -(-width // multiple) * multiple
+            if longest > width:
+                raise ValueError(f"cannot make one tensor: a sequence of {longest} tokens is longer than "
+                                 f"max_length={width}; pass truncation=True")
+        filled = np.arange(width) < lengths[:, None]
+        total = int(lengths.sum())
+        input_ids = np.full((n, width), self.pad_token_id, dtype=np.int64)
+        input_ids[filled] = _flatten(ids, total)
+        token_type_ids = np.zeros((n, width), dtype=np.int64)
+        if pairs:
+            token_type_ids[filled] = _flatten([e.type_ids for e in encodings], total)
+        arrays = {"input_ids": input_ids, "token_type_ids": token_type_ids,
+                  "attention_mask": filled.astype(np.int64)}
+        if with_special:
+            arrays["special_tokens_mask"] = np.isin(input_ids, self._special_ids).astype(np.int64)
+        return {k: Tensor._wrap(_backend.to_device(v, device)) for k, v in arrays.items()}
 
     def decode(self, ids, skip_special_tokens=True) -> str:
         """Text from token ids (a list, a NumPy array or a 1-D Tensor), word pieces joined.

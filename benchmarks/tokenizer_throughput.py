@@ -1,0 +1,104 @@
+"""Batch-encoding throughput (texts/s): lucid's BERTTokenizerFast against transformers.BertTokenizerFast.
+
+Both run the same Rust tokenizer on the same learned WordPiece vocabulary and the same texts; what
+differs is the Python around it (argument handling, settings, turning encodings into lists or arrays).
+
+    python benchmarks/tokenizer_throughput.py [--texts 4000] [--repeats 7]
+"""
+
+import argparse
+import random
+import time
+
+import numpy as np
+
+from lucid.models import BERTTokenizerFast
+
+_FALLBACK = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Machine learning helps us build useful systems.",
+    "Tokenization quality strongly affects language model performance.",
+    "She walked to the market early in the morning to buy fresh bread.",
+    "Café prices in Zürich are high, but the coffee is excellent!",
+    "北京是中国的首都，也是一座历史悠久的城市。",
+    "Don't forget to bring an umbrella; it might rain later today.",
+    "The committee postponed its decision until more data became available.",
+]
+
+
+def make_texts(n, seed=0):
+    try:
+        from lucid.data import load_corpus
+        sentences = load_corpus()
+    except Exception:  # the shipped corpus is optional for this script
+        sentences = _FALLBACK
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(sentences) for _ in range(rng.randint(1, 6))) for _ in range(n)]
+
+
+def best_times(fns, repeats):
+    """Best wall time of each function, run in turns so that load from other processes hits all alike."""
+    for fn in fns:
+        fn()  # warm up (thread pool, caches)
+    best = [float("inf")] * len(fns)
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=4000)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--max-length", type=int, default=128)
+    args = parser.parse_args()
+
+    import transformers
+
+    texts = make_texts(args.texts)
+    pairs = make_texts(args.texts, seed=1)
+    ours = BERTTokenizerFast.train_from_iterator(texts + pairs, vocab_size=8000, min_frequency=2)
+    hf = transformers.BertTokenizerFast(vocab=ours.get_vocab(), model_max_length=512)
+    m = args.max_length
+
+    cases = {
+        "single, lists, pad+truncate": (
+            lambda: ours.batch_encode(texts, padding=True, truncation=True, max_length=m),
+            lambda: hf(texts, padding=True, truncation=True, max_length=m),
+        ),
+        "single, int64 arrays": (
+            lambda: ours.batch_encode(texts, padding=True, truncation=True, max_length=m, return_tensor=True),
+            lambda: hf(texts, padding=True, truncation=True, max_length=m, return_tensors="np"),
+        ),
+        "pairs, int64 arrays": (
+            lambda: ours.batch_encode(texts, pairs, padding=True, truncation=True, max_length=m, return_tensor=True),
+            lambda: hf(texts, pairs, padding=True, truncation=True, max_length=m, return_tensors="np"),
+        ),
+        "single, no padding": (
+            lambda: ours.batch_encode(texts),
+            lambda: hf(texts),
+        ),
+    }
+    # the two must agree before their speed means anything
+    a = ours.batch_encode(texts, pairs, padding=True, truncation=True, max_length=m, return_tensor=True)
+    b = hf(texts, pairs, padding=True, truncation=True, max_length=m, return_tensors="np")
+    for key in ("input_ids", "token_type_ids", "attention_mask"):
+        assert np.array_equal(a[key].numpy(), b[key]), key
+
+    print(f"{args.texts} texts, vocab {ours.vocab_size}, max_length {m}, best of {args.repeats}; "
+          f"transformers {transformers.__version__}")
+    print(f"{'case':32s} {'lucid texts/s':>14s} {'transformers':>14s} {'ratio':>7s}")
+    ratios = []
+    for name, (ours_fn, hf_fn) in cases.items():
+        t_ours, t_hf = best_times([ours_fn, hf_fn], args.repeats)
+        ratio = t_hf / t_ours
+        ratios.append(ratio)
+        print(f"{name:32s} {args.texts / t_ours:14,.0f} {args.texts / t_hf:14,.0f} {ratio:6.2f}x")
+    print(f"geometric-mean ratio (lucid speed / transformers speed): {np.exp(np.mean(np.log(ratios))):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
