@@ -44,3 +44,11 @@ def unrows(r, shape, axis, ndim):
     if ndim == 0 or axis % ndim == ndim - 1:
         return out
     return out.swapaxes(axis, -1)
+
+
+def rowdot(xp, a, b):
+    """Row-wise dot products of 2-D ``a`` and ``b`` (``np.vecdot`` where it exists: ~2x einsum)."""
+    vecdot = getattr(xp, "vecdot", None)
+    if vecdot is not None:
+        return vecdot(a, b)
+    return xp.einsum("ij,ij->i", a, b)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..._function import make_result
 from . import _blocks
-from ._common import compute_dtype, is_numpy, rows_of, unrows, xp_of
+from ._common import compute_dtype, rowdot, rows_of, unrows, xp_of
 
 
 def softmax_rows_(r):
@@ -38,7 +38,7 @@ def softmax_backward_rows_(gp, p):
 
     def run(lo, hi, _):
         g, y = gp[lo:hi], p[lo:hi]
-        dot = xp.einsum("ij,ij->i", g, y)[:, None]
+        dot = rowdot(xp, g, y)[:, None]
         g -= dot
         g *= y
 
