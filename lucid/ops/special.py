@@ -8,19 +8,44 @@ import numpy as np
 
 from .._backend import is_gpu_array
 
-# Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, at float32 rounding level.
+# erf(x) ~= x * P(x^2) / Q(x^2) on |x| <= 3.92 (beyond it erf rounds to +-1 in float32).
+# Coefficients fitted for this module (iteratively reweighted linear least squares on
+# Chebyshev nodes against math.erf, P[0] pinned to 2/sqrt(pi)): max error 1.8e-8 in exact
+# arithmetic; all coefficients are positive, so Horner's rule has no cancellation.
+_ERF_P = (1.1283791670955126, 0.19129480034361673, 0.05286586485192201, 0.003803646051801108,
+      0.0002857056989903105, 2.0427967542946692e-06)
+_ERF_Q = (1.0, 0.5028632477758225, 0.11447593177456131, 0.015045385945342379, 0.0011716985613987947,
+      3.805932405133813e-05)
+_CLAMP = 3.92
+
+# Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7 in exact arithmetic): no longer used here, kept
+# because lucid.nn.kernels.gelu builds its fused float32 GELU from these constants.
 _P = 0.3275911
 _A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+# Evaluated in float64 over cache-sized chunks: float32 Horner steps would add ~7 ulp of
+# rounding, while float64 temporaries that stay in cache cost less than full-size float32 passes.
+_CHUNK = 1 << 15
 
 
 def _erf_fast(x):
-    z = np.abs(x)
-    t = 1.0 / (1.0 + _P * z)
-    poly = _A[4]
-    for a in _A[3::-1]:
-        poly = poly * t + a
-    y = 1.0 - poly * t * np.exp(-z * z)
-    return np.copysign(y, x).astype(x.dtype, copy=False)
+    """erf of a float32/float16 array: max error 5e-8 vs exact (float32 rounding is 3e-8)."""
+    flat = x.reshape(-1)
+    out = np.empty(flat.shape, dtype=x.dtype)
+    for start in range(0, flat.size, _CHUNK):
+        z = np.clip(flat[start : start + _CHUNK], -_CLAMP, _CLAMP).astype(np.float64)
+        u = z * z
+        p = u * _ERF_P[5]
+        q = u * _ERF_Q[5]
+        p += _ERF_P[4]
+        q += _ERF_Q[4]
+        for cp, cq in zip(_ERF_P[3::-1], _ERF_Q[3::-1]):
+            p *= u
+            p += cp
+            q *= u
+            q += cq
+        p *= z
+        np.divide(p, q, out=out[start : start + _CHUNK], casting="same_kind")
+    return out.reshape(x.shape)
 
 
 def _erf_precise(x):
@@ -45,8 +70,13 @@ def erf_array(x):
     """Elementwise erf of a NumPy or CuPy floating array, in its own dtype.
 
     On CuPy it calls ``cupyx.scipy.special.erf``; on NumPy, float64 uses a series and
-    continued fraction accurate to about 1e-14 and lower precisions use a rational
-    approximation accurate to float32 rounding (max error 1.5e-7).
+    continued fraction accurate to about 1e-14, and float32/float16 a rational
+    approximation evaluated in float64 (max error 5e-8 vs exact, 6e-8 vs ``torch.erf``).
+
+    Example:
+        >>> import numpy as np
+        >>> [round(v, 4) for v in erf_array(np.array([0.0, 0.5], dtype=np.float32)).tolist()]
+        [0.0, 0.5205]
     """
     if is_gpu_array(x):
         from cupyx.scipy.special import erf
@@ -55,4 +85,6 @@ def erf_array(x):
     x = np.asarray(x)
     if x.dtype == np.float64:
         return _erf_precise(x)
-    return _erf_fast(x.astype(np.float32, copy=False)).astype(x.dtype, copy=False)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float32)
+    return _erf_fast(x)
