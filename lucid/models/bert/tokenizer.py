@@ -707,8 +707,8 @@ class BERTTokenizerFast:
 
         Training is ``tokenizers``' ``WordPieceTrainer``: every character seen stays in the vocabulary
         (``limit_alphabet`` keeps only the most frequent ones), so it can exceed ``vocab_size`` on a small
-        ``vocab_size``; ties between equally good merges are broken in no fixed order, so two runs on the
-        same texts may give slightly different vocabularies.
+        ``vocab_size``. The texts are read into a list and trained on twice, so that the vocabulary is the
+        same on every run (the trainer alone breaks ties between merges in hash-map order).
 
         Example:
             >>> from lucid.models import BERTTokenizerFast
@@ -730,38 +730,34 @@ class BERTTokenizerFast:
         if not isinstance(texts, Iterable):
             raise TypeError(f"texts must be an iterable of str, got {_type_name(texts)}")
 
-        def checked():
-            for i, t in enumerate(texts):
-                if not isinstance(t, str):
-                    raise TypeError(f"texts[{i}] must be a str, got {_type_name(t)}")
-                yield t
-
-        tk = Tokenizer(WordPiece(unk_token=self.unk_token, max_input_chars_per_word=self.max_input_chars_per_word,
-                                 continuing_subword_prefix=self.wordpieces_prefix))
-        tk.normalizer = self._normalizer()
-        tk.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        tk.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in specials])
+        corpus = []
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError(f"texts[{i}] must be a str, got {_type_name(t)}")
+            corpus.append(t)
         options = {} if limit_alphabet is None else {"limit_alphabet": int(limit_alphabet)}
-        trainer = trainers.WordPieceTrainer(vocab_size=int(vocab_size), min_frequency=int(min_frequency),
-                                            special_tokens=specials, continuing_subword_prefix=self.wordpieces_prefix,
-                                            show_progress=bool(show_progress), **options)
-        errors = []
 
-        def guarded():
-            # A Python exception inside an iterator Rust drives comes back re-wrapped; keep the original.
-            try:
-                yield from checked()
-            except TypeError as err:
-                errors.append(err)
-                raise
+        def train(fixed):
+            tk = Tokenizer(WordPiece(unk_token=self.unk_token, max_input_chars_per_word=self.max_input_chars_per_word,
+                                     continuing_subword_prefix=self.wordpieces_prefix))
+            tk.normalizer = self._normalizer()
+            tk.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+            tk.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in specials])
+            trainer = trainers.WordPieceTrainer(vocab_size=int(vocab_size), min_frequency=int(min_frequency),
+                                                special_tokens=specials + fixed, show_progress=bool(show_progress),
+                                                continuing_subword_prefix=self.wordpieces_prefix, **options)
+            tk.train_from_iterator(corpus, trainer=trainer)
+            return tk.get_vocab(with_added_tokens=False)
 
-        try:
-            tk.train_from_iterator(guarded(), trainer=trainer)
-        except Exception:
-            if errors:
-                raise errors[0] from None
-            raise
-        self._set_vocab(tk.get_vocab(with_added_tokens=False))
+        # The trainer numbers the word-continuation characters ("##a") in hash-map order, and those
+        # numbers break ties between equally frequent merges, so one run differs from the next
+        # (huggingface/tokenizers#1794). A first run finds those pieces; the second gets them as fixed,
+        # sorted entries ahead of the rest, which makes the result the same on every run.
+        prefix = self.wordpieces_prefix
+        first = train([])
+        pieces = sorted(t for t in first if t.startswith(prefix) and len(t) == len(prefix) + 1
+                        and t not in specials)
+        self._set_vocab(train(pieces) if pieces else first)
         return self
 
     @classmethod
