@@ -87,7 +87,13 @@ class Tensor:
         return t
 
     def requires_grad_(self, flag=True):
-        """Set ``requires_grad`` in place; only floating tensors can require gradients."""
+        """Set ``requires_grad`` in place; only floating tensors can require gradients.
+
+        Example:
+            >>> import lucid
+            >>> lucid.ones(2).requires_grad_().requires_grad
+            True
+        """
         if flag and not is_floating(self.data.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
         self.requires_grad = bool(flag)
@@ -96,68 +102,153 @@ class Tensor:
     # ---- properties -------------------------------------------------------------------
     @property
     def shape(self):
-        """The shape tuple."""
+        """The shape tuple.
+
+        Example:
+            >>> import lucid
+            >>> lucid.ones(2, 3).shape
+            (2, 3)
+        """
         return tuple(self.data.shape)
 
     @property
     def ndim(self):
-        """The number of dimensions."""
+        """The number of dimensions.
+
+        Example:
+            >>> import lucid
+            >>> lucid.ones(2, 3).ndim
+            2
+        """
         return self.data.ndim
 
     @property
     def size(self):
-        """The number of elements."""
+        """The number of elements.
+
+        Example:
+            >>> import lucid
+            >>> lucid.ones(2, 3).size
+            6
+        """
         return int(self.data.size)
 
     @property
     def dtype(self):
-        """The dtype (a NumPy dtype object such as ``lucid.Float32``)."""
+        """The dtype (a NumPy dtype object such as ``lucid.Float32``).
+
+        Example:
+            >>> import lucid
+            >>> lucid.tensor([1.0]).dtype
+            dtype('float32')
+        """
         return self.data.dtype
 
     @property
     def device(self):
-        """``"cpu"`` or ``"gpu"``."""
+        """``"cpu"`` or ``"gpu"``.
+
+        Example:
+            >>> import lucid
+            >>> lucid.ones(1).device
+            'cpu'
+        """
         return "cpu" if isinstance(self.data, np.ndarray) else "gpu"
 
     @property
     def is_leaf(self):
-        """True for tensors not produced by a recorded op (user-made tensors, parameters)."""
+        """True for tensors not produced by a recorded op (user-made tensors, parameters).
+
+        Example:
+            >>> import lucid
+            >>> (lucid.ones(1, requires_grad=True) * 2).is_leaf
+            False
+        """
         return self._node is None
 
     @property
     def xp(self):
-        """The array module of this tensor's device (``numpy`` or ``cupy``)."""
+        """The array module of this tensor's device (``numpy`` or ``cupy``).
+
+        Example:
+            >>> import lucid
+            >>> lucid.ones(1).xp.__name__
+            'numpy'
+        """
         return np if isinstance(self.data, np.ndarray) else _backend.get_xp("gpu")
 
     # ---- conversion -------------------------------------------------------------------
     def item(self):
-        """The single value as a Python number."""
+        """The single value as a Python number.
+
+        Example:
+            >>> import lucid
+            >>> lucid.tensor([[2.5]]).item()
+            2.5
+        """
         if self.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
         return self.data.reshape(()).item()
 
     def tolist(self):
-        """The data as (nested) Python lists."""
+        """The data as (nested) Python lists.
+
+        Example:
+            >>> import lucid
+            >>> lucid.tensor([[1, 2]]).tolist()
+            [[1, 2]]
+        """
         return _backend.to_numpy(self.data).tolist()
 
     def numpy(self):
-        """The data as a NumPy array (copied from the GPU when needed)."""
+        """The data as a NumPy array (copied from the GPU when needed).
+
+        Example:
+            >>> import lucid
+            >>> lucid.tensor([1.0]).numpy()
+            array([1.], dtype=float32)
+        """
         return _backend.to_numpy(self.data)
 
     def detach(self):
-        """A tensor sharing this data with no graph and no gradient."""
+        """A tensor sharing this data with no graph and no gradient.
+
+        Example:
+            >>> import lucid
+            >>> (lucid.ones(1, requires_grad=True) * 2).detach().requires_grad
+            False
+        """
         return Tensor._wrap(self.data)
 
     def zero_grad(self):
-        """Forget the accumulated gradient."""
+        """Forget the accumulated gradient.
+
+        Example:
+            >>> import lucid
+            >>> t = lucid.ones(1, requires_grad=True); t.sum().backward(); t.zero_grad()
+            >>> t.grad is None
+            True
+        """
         self.grad = None
 
     def is_cpu(self):
-        """Whether the tensor lives on the CPU."""
+        """Whether the tensor lives on the CPU.
+
+        Example:
+            >>> import lucid
+            >>> lucid.ones(1).is_cpu()
+            True
+        """
         return self.device == "cpu"
 
     def is_gpu(self):
-        """Whether the tensor lives on the GPU."""
+        """Whether the tensor lives on the GPU.
+
+        Example:
+            >>> import lucid
+            >>> lucid.ones(1).is_gpu()
+            False
+        """
         return self.device == "gpu"
 
     def __array__(self, dtype=None, copy=None):

@@ -458,3 +458,51 @@ def test_iteration_is_differentiable():
 def test_unsupported_operand_named():
     with pytest.raises(TypeError, match="str"):
         lucid.ones(2) + "a"
+
+
+# ---- API.md's `lucid` section, name by name ---------------------------------------------
+
+API_FUNCTIONS = [
+    "Tensor", "tensor", "LongTensor", "IntTensor", "FloatTensor", "DoubleTensor", "HalfTensor", "BoolTensor",
+    "matmul", "exp", "log", "sqrt", "tanh", "erf", "abs", "sum", "mean", "var", "max", "min", "argmax", "argmin",
+    "where", "concatenate", "stack", "gather", "zeros", "ones", "full", "zeros_like", "ones_like", "arange",
+    "no_grad", "grad_enabled", "save", "load",
+]
+API_DTYPES = ["Float16", "Float32", "Float64", "Int8", "Int16", "Int32", "Int64", "Bool", "Half", "Double",
+              "Char", "Short", "Long", "Int", "Float"]
+API_PROPERTIES = ["data", "grad", "requires_grad", "is_leaf", "shape", "ndim", "size", "dtype", "device", "T"]
+API_METHODS = [
+    "backward", "item", "tolist", "numpy", "detach", "zero_grad", "astype", "to", "cpu", "gpu", "is_cpu", "is_gpu",
+    "reshape", "swapaxes", "transpose", "expand", "squeeze", "unsqueeze", "sum", "mean", "var", "max", "min",
+    "argmax", "argmin", "exp", "log", "sqrt", "tanh", "abs", "long", "int", "float", "half", "double", "bool",
+    "__getitem__", "__setitem__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+    "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__neg__", "__eq__",
+    "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__len__", "__iter__", "__repr__",
+]
+
+
+@pytest.mark.parametrize("name", API_FUNCTIONS + API_DTYPES)
+def test_api_names_exist(name):
+    obj = getattr(lucid, name)
+    if name not in API_DTYPES:
+        assert callable(obj) and obj.__doc__ and ">>>" in obj.__doc__, f"{name} needs a docstring example"
+
+
+def test_api_random_names():
+    for name in ("seed", "rand", "randn", "randint"):
+        fn = getattr(lucid.random, name)
+        assert callable(fn) and ">>>" in (fn.__doc__ or ""), name
+
+
+@pytest.mark.parametrize("name", API_PROPERTIES + API_METHODS)
+def test_api_tensor_attributes(name):
+    t = lucid.tensor([[1.0, 2.0]], requires_grad=True)
+    assert hasattr(t, name)
+    attr = getattr(type(t), name, None)
+    if not name.startswith("__") and name not in ("data", "grad", "requires_grad"):
+        assert ">>>" in (attr.__doc__ or ""), f"Tensor.{name} needs a docstring example"
+
+
+def test_rmatmul_with_numpy_left_operand():
+    out = np.ones((1, 2)) @ lucid.tensor([[1.0], [2.0]])
+    assert isinstance(out, lucid.Tensor) and out.tolist() == [[3.0]]

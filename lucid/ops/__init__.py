@@ -15,7 +15,49 @@ from ._util import as_tensor
 
 
 def _flip(fn):
-    return lambda a, b: fn(as_tensor(b, a), a)
+    def reflected(a, b):
+        return fn(as_tensor(b, a), a)
+
+    reflected.__name__ = "r" + fn.__name__
+    reflected.__doc__ = f"Reflected ``{fn.__name__}``: ``other op self`` for a non-tensor left operand."
+    return reflected
+
+
+def _cpu(a):
+    """This tensor on the CPU (itself when it already is there).
+
+    Example:
+        >>> import lucid
+        >>> lucid.ones(1).cpu().device
+        'cpu'
+    """
+    return to(a, "cpu")
+
+
+def _gpu(a):
+    """This tensor on the GPU (needs CuPy and a CUDA device).
+
+    Example:
+        >>> import lucid
+        >>> lucid.ones(1).gpu().device if lucid.gpu_available() else "gpu"
+        'gpu'
+    """
+    return to(a, "gpu")
+
+
+def _caster(name, dtype):
+    def cast(a):
+        return astype(a, dtype)
+
+    cast.__name__ = name
+    cast.__doc__ = f"""This tensor cast to {dtype} (itself when it already has that dtype).
+
+    Example:
+        >>> import lucid
+        >>> lucid.tensor([1.5]).{name}().dtype
+        dtype('{dtype}')
+    """
+    return cast
 
 
 def _bind():
@@ -36,13 +78,24 @@ def _bind():
     for fn in (exp, log, sqrt, tanh, abs, erf, sum, mean, var, max, min, argmax, argmin, reshape, swapaxes,
                transpose, expand, squeeze, unsqueeze, flatten, astype, to, matmul):
         setattr(T, fn.__name__, fn)
-    T.T = property(lambda a: transpose(a), doc="The tensor with its axes reversed.")
-    T.mT = property(lambda a: swapaxes(a, -1, -2), doc="The tensor with its last two axes swapped.")
-    T.cpu = lambda a: to(a, "cpu")
-    T.gpu = lambda a: to(a, "gpu")
+    T.T = property(lambda a: transpose(a), doc="""The tensor with its axes reversed.
+
+    Example:
+        >>> import lucid
+        >>> lucid.ones(2, 3).T.shape
+        (3, 2)
+    """)
+    T.mT = property(lambda a: swapaxes(a, -1, -2), doc="""The tensor with its last two axes swapped.
+
+    Example:
+        >>> import lucid
+        >>> lucid.ones(4, 2, 3).mT.shape
+        (4, 3, 2)
+    """)
+    T.cpu, T.gpu = _cpu, _gpu
     for name, dt in (("long", "int64"), ("int", "int32"), ("float", "float32"), ("half", "float16"),
                      ("double", "float64"), ("bool", "bool")):
-        setattr(T, name, (lambda d: lambda a: astype(a, d))(dt))
+        setattr(T, name, _caster(name, dt))
 
 
 _bind()

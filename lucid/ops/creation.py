@@ -68,7 +68,13 @@ def zeros(*shape, dtype=None, device="cpu", requires_grad=False):
 
 
 def ones(*shape, dtype=None, device="cpu", requires_grad=False):
-    """A tensor of ones; ``shape`` as separate ints or one tuple (float32 by default)."""
+    """A tensor of ones; ``shape`` as separate ints or one tuple (float32 by default).
+
+    Example:
+        >>> import lucid
+        >>> lucid.ones((2,), dtype=lucid.Int64).tolist()
+        [1, 1]
+    """
     return _filled(1, shape, dtype, device, requires_grad)
 
 
@@ -89,12 +95,24 @@ def full(shape, fill_value, dtype=None, device="cpu", requires_grad=False):
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
-    """Zeros with the shape (and by default dtype and device) of ``t``."""
+    """Zeros with the shape (and by default dtype and device) of ``t``.
+
+    Example:
+        >>> import lucid
+        >>> lucid.zeros_like(lucid.tensor([1, 2])).tolist()
+        [0, 0]
+    """
     return _filled(0, t.shape, dtype or t.dtype, device or t.device, requires_grad)
 
 
 def ones_like(t, dtype=None, device=None, requires_grad=False):
-    """Ones with the shape (and by default dtype and device) of ``t``."""
+    """Ones with the shape (and by default dtype and device) of ``t``.
+
+    Example:
+        >>> import lucid
+        >>> lucid.ones_like(lucid.zeros(2, 1)).tolist()
+        [[1.0], [1.0]]
+    """
     return _filled(1, t.shape, dtype or t.dtype, device or t.device, requires_grad)
 
 

@@ -35,13 +35,25 @@ def reshape(a, *shape):
 
 
 def swapaxes(a, axis1, axis2):
-    """Swap two axes."""
+    """Swap two axes.
+
+    Example:
+        >>> import lucid
+        >>> lucid.ones(2, 3).swapaxes(0, 1).shape
+        (3, 2)
+    """
     out = a.xp.swapaxes(a.data, axis1, axis2)
     return make_result(out, (a,), lambda g: (a.xp.swapaxes(g, axis1, axis2),), "swapaxes")
 
 
 def transpose(a, *axes):
-    """Permute axes (reverse them when none are given)."""
+    """Permute axes (reverse them when none are given).
+
+    Example:
+        >>> import lucid
+        >>> lucid.ones(2, 3, 4).transpose(2, 0, 1).shape
+        (4, 2, 3)
+    """
     axes = _shape_args(axes) if axes else tuple(range(a.ndim - 1, -1, -1))
     if len(axes) != a.ndim or sorted(ax % max(a.ndim, 1) for ax in axes) != list(range(a.ndim)):
         raise ValueError(f"transpose axes {axes} do not permute the {a.ndim} axes of the tensor")
@@ -51,7 +63,13 @@ def transpose(a, *axes):
 
 
 def expand(a, *shape):
-    """Broadcast to a larger ``shape`` without copying; ``-1`` keeps a size."""
+    """Broadcast to a larger ``shape`` without copying; ``-1`` keeps a size.
+
+    Example:
+        >>> import lucid
+        >>> lucid.ones(3, 1).expand(2, -1, 4).shape
+        (2, 3, 4)
+    """
     shape = _shape_args(shape)
     lead = len(shape) - a.ndim
     if lead < 0:
@@ -67,7 +85,13 @@ def expand(a, *shape):
 
 
 def squeeze(a, axis=None):
-    """Drop axes of size one (all of them, or those named)."""
+    """Drop axes of size one (all of them, or those named).
+
+    Example:
+        >>> import lucid
+        >>> lucid.ones(1, 3, 1).squeeze(0).shape
+        (3, 1)
+    """
     x = a.data
     if axis is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
@@ -81,7 +105,13 @@ def squeeze(a, axis=None):
 
 
 def unsqueeze(a, axis):
-    """Insert an axis of size one at ``axis``."""
+    """Insert an axis of size one at ``axis``.
+
+    Example:
+        >>> import lucid
+        >>> lucid.ones(3).unsqueeze(0).shape
+        (1, 3)
+    """
     x = a.data
     if not -x.ndim - 1 <= axis <= x.ndim:
         raise IndexError(f"axis {axis} is out of range for unsqueeze of a {x.ndim}-d tensor")
@@ -90,7 +120,13 @@ def unsqueeze(a, axis):
 
 
 def flatten(a, start_axis=0, end_axis=-1):
-    """Merge axes ``start_axis..end_axis`` into one."""
+    """Merge axes ``start_axis..end_axis`` into one.
+
+    Example:
+        >>> import lucid
+        >>> lucid.ones(2, 3, 4).flatten(1).shape
+        (2, 12)
+    """
     shape = a.shape
     s, e = normalize_axis((start_axis, end_axis), a.ndim) if a.ndim else (0, 0)
     new = shape[:s] + (-1,) + shape[e + 1 :] if a.ndim else (1,)
@@ -98,7 +134,13 @@ def flatten(a, start_axis=0, end_axis=-1):
 
 
 def astype(a, dtype):
-    """A copy cast to ``dtype`` (differentiable between floating dtypes)."""
+    """A copy cast to ``dtype`` (differentiable between floating dtypes).
+
+    Example:
+        >>> import lucid
+        >>> lucid.tensor([1.5]).astype(lucid.Int64).tolist()
+        [1]
+    """
     dtype = to_dtype(dtype)
     x = a.data
     if x.dtype == dtype:
@@ -109,7 +151,13 @@ def astype(a, dtype):
 
 
 def to(a, *args, device=None, dtype=None):
-    """Move to a device and/or cast: ``to("gpu")``, ``to(lucid.Float16)``, ``to("cpu", "float64")``."""
+    """Move to a device and/or cast: ``to("gpu")``, ``to(lucid.Float16)``, ``to("cpu", "float64")``.
+
+    Example:
+        >>> import lucid
+        >>> lucid.tensor([1, 2]).to("cpu", lucid.Float64).dtype
+        dtype('float64')
+    """
     for arg in args:
         if isinstance(arg, str) and arg in _backend.DEVICES:
             device = arg
@@ -165,5 +213,11 @@ def concatenate(tensors, axis=0):
 
 
 def stack(tensors, axis=0):
-    """Join tensors along a new axis."""
+    """Join tensors along a new axis.
+
+    Example:
+        >>> import lucid
+        >>> lucid.stack([lucid.ones(2), lucid.zeros(2)], axis=1).tolist()
+        [[1.0, 0.0], [1.0, 0.0]]
+    """
     return _join(tensors, axis, stack=True)
