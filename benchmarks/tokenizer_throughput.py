@@ -7,12 +7,15 @@ differs is the Python around it (argument handling, settings, turning encodings 
 """
 
 import argparse
+import os
 import random
+import sys
 import time
 
 import numpy as np
 
-from lucid.models import BERTTokenizerFast
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout too
+from lucid.models import BERTTokenizerFast  # noqa: E402
 
 _FALLBACK = [
     "The quick brown fox jumps over the lazy dog.",
