@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 
@@ -120,7 +121,9 @@ def save(obj, path) -> None:
         obj = obj.state_dict()
     if not isinstance(obj, dict):
         raise TypeError(f"lucid.save takes a Tensor, a dict of Tensors or a Module, got {type(obj).__name__}")
-    save_arrays(dict(obj), path, {"lucid": "state_dict"})
+    obj = dict(obj)
+    # safetensors lists keys sorted; remember the dict's own order (as torch.save keeps it)
+    save_arrays(obj, path, {"lucid": "state_dict", "lucid_keys": json.dumps(list(obj))})
 
 
 def load(path, device="cpu"):
@@ -139,4 +142,12 @@ def load(path, device="cpu"):
     arrays, meta = load_arrays(path)
     if meta.get("lucid") == "tensor" and set(arrays) == {_SINGLE}:
         return Tensor(arrays[_SINGLE], device=device)
-    return {k: Tensor(v, device=device) for k, v in arrays.items()}
+    order = list(arrays)
+    if "lucid_keys" in meta:
+        try:
+            saved = json.loads(meta["lucid_keys"])
+        except ValueError:
+            saved = None
+        if isinstance(saved, list) and sorted(saved) == sorted(order):
+            order = saved
+    return {k: Tensor(arrays[k], device=device) for k in order}
