@@ -301,8 +301,11 @@ def test_fit_replaces_the_vocabulary_in_place():
     assert {"The", "the", "Café", "HELLO"} <= set(tok.get_vocab())
     # every character seen is kept, so a vocabulary smaller than the alphabet needs limit_alphabet
     assert BERTTokenizerFast().fit(TRAIN_CORPUS, vocab_size=100).vocab_size > 100
-    small = BERTTokenizerFast().fit(TRAIN_CORPUS, vocab_size=100, min_frequency=3, limit_alphabet=60)
+    # (characters and their "##" forms are always kept: 5 + 40 + at most 40 fit in 100)
+    small = BERTTokenizerFast().fit(TRAIN_CORPUS, vocab_size=100, min_frequency=3, limit_alphabet=40)
     assert small.vocab_size <= 100 and small.convert_ids_to_tokens(0) == "[PAD]"
+    singles = {t for t in small.get_vocab() if len(t) == 1}
+    assert len(singles) == 40 and {"e", "t", "a", "o"} <= singles  # the most frequent characters stay
 
 
 def test_training_errors():
@@ -450,5 +453,7 @@ def test_training_is_deterministic():
     first = BERTTokenizerFast.train_from_iterator(corpus, vocab_size=250, min_frequency=1).get_vocab()
     for _ in range(4):
         assert BERTTokenizerFast.train_from_iterator(corpus, vocab_size=250, min_frequency=1).get_vocab() == first
+    limited = [BERTTokenizerFast().fit(corpus, vocab_size=250, limit_alphabet=30).get_vocab() for _ in range(4)]
+    assert all(v == limited[0] for v in limited)
     raw = [train_vocab(vocab_size=250, corpus=corpus) for _ in range(4)]
     assert all(len(v) == len(first) for v in raw)  # same size as the plain trainer's

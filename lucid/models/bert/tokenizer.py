@@ -9,6 +9,7 @@ tokens are registered as special *added* tokens, so ``"[MASK]"`` written in a te
 
 from __future__ import annotations
 
+import collections
 import itertools
 import json
 import os
@@ -735,29 +736,45 @@ class BERTTokenizerFast:
             if not isinstance(t, str):
                 raise TypeError(f"texts[{i}] must be a str, got {_type_name(t)}")
             corpus.append(t)
-        options = {} if limit_alphabet is None else {"limit_alphabet": int(limit_alphabet)}
+        if limit_alphabet is not None and (isinstance(limit_alphabet, bool) or
+                                           not isinstance(limit_alphabet, (int, np.integer)) or limit_alphabet < 1):
+            raise ValueError(f"limit_alphabet must be a positive int or None, got {limit_alphabet!r}")
 
-        def train(fixed):
+        def train(fixed=(), alphabet=None):
             tk = Tokenizer(WordPiece(unk_token=self.unk_token, max_input_chars_per_word=self.max_input_chars_per_word,
                                      continuing_subword_prefix=self.wordpieces_prefix))
             tk.normalizer = self._normalizer()
             tk.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
             tk.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in specials])
+            # initial_alphabet + limit_alphabet of the same size keeps exactly that alphabet
+            options = {} if alphabet is None else {"initial_alphabet": alphabet, "limit_alphabet": len(alphabet)}
             trainer = trainers.WordPieceTrainer(vocab_size=int(vocab_size), min_frequency=int(min_frequency),
-                                                special_tokens=specials + fixed, show_progress=bool(show_progress),
+                                                special_tokens=specials + list(fixed),
+                                                show_progress=bool(show_progress),
                                                 continuing_subword_prefix=self.wordpieces_prefix, **options)
             tk.train_from_iterator(corpus, trainer=trainer)
             return tk.get_vocab(with_added_tokens=False)
 
         # The trainer numbers the word-continuation characters ("##a") in hash-map order, and those
-        # numbers break ties between equally frequent merges, so one run differs from the next
-        # (huggingface/tokenizers#1794). A first run finds those pieces; the second gets them as fixed,
-        # sorted entries ahead of the rest, which makes the result the same on every run.
+        # numbers break ties between equally frequent merges; it also cuts the alphabet at limit_alphabet
+        # with ties in hash-map order. So one run differs from the next (huggingface/tokenizers#1794).
+        # A first run finds the alphabet and the continuation pieces; lucid picks the alphabet itself
+        # (most frequent first, ties by code point), and the second run gets the pieces as fixed,
+        # sorted entries ahead of the rest: the result is the same on every run.
         prefix = self.wordpieces_prefix
-        first = train([])
+        first = train()
+        chars = sorted(t for t in first if len(t) == 1 and t not in specials)
+        alphabet = None
+        if limit_alphabet is not None and len(chars) > limit_alphabet:
+            counts = collections.Counter()
+            normalize = self._normalizer().normalize_str
+            for text in corpus:
+                counts.update(normalize(text))
+            alphabet = sorted(sorted(chars, key=lambda c: (-counts[c], c))[:int(limit_alphabet)])
+        keep = set(chars if alphabet is None else alphabet)
         pieces = sorted(t for t in first if t.startswith(prefix) and len(t) == len(prefix) + 1
-                        and t not in specials)
-        self._set_vocab(train(pieces) if pieces else first)
+                        and t not in specials and t[-1] in keep)
+        self._set_vocab(train(pieces, alphabet))
         return self
 
     @classmethod
