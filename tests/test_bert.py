@@ -555,3 +555,21 @@ def test_seed_page_classification_examples(tokenizer):
     loss = model.get_loss_from_text(tokenizer=tokenizer, text_a="This movie is excellent.", labels=1, device="cpu")
     pred = model.predict_labels_from_text(tokenizer=tokenizer, text_a="This movie is excellent.", device="cpu")
     assert np.isfinite(loss.item()) and pred.shape == (1,)
+
+
+def test_problem_type_from_the_config():
+    ids = _ids(2, 5)
+    model = BERTForSequenceClassification(tiny(extra={"problem_type": "regression"}), num_labels=2).eval()
+    y = np.array([[0.5, 1.0], [-1.0, 0.0]], dtype=np.float32)
+    want = np.mean((model(input_ids=ids).numpy() - y) ** 2)
+    assert abs(model.get_loss(labels=lucid.tensor(y), input_ids=ids).item() - want) < 1e-5
+    bad = BERTForSequenceClassification(tiny(extra={"problem_type": "ranking"}))
+    with pytest.raises(ValueError, match="'ranking'"):
+        bad.get_loss(labels=[0, 1], input_ids=ids)
+
+
+def test_prediction_restores_each_submodule_mode():
+    model = BERTForSequenceClassification(tiny())
+    model.bert.encoder.eval()  # a partly frozen model
+    model.predict_labels(input_ids=_ids(1, 4))
+    assert model.training and model.classifier.training and not model.bert.encoder.training

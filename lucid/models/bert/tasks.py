@@ -30,16 +30,15 @@ IGNORE_INDEX = -100
 # ---- shared helpers --------------------------------------------------------------------------
 @contextlib.contextmanager
 def _eval_mode(model):
-    """Run a prediction with dropout off and no graph, then restore the model's mode."""
-    was_training = model.training
-    if was_training:
-        model.eval()
+    """Run a prediction with dropout off and no graph, then restore every submodule's mode."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
     try:
         with no_grad():
             yield
     finally:
-        if was_training:
-            model.train()
+        for m, mode in modes:
+            m.training = mode
 
 
 def resolve_device(model, device) -> str:
@@ -447,15 +446,28 @@ class BERTForSequenceClassification(_TaskModel):
         """
         logits = self.forward(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
         labels = self._labels(labels, logits.shape[0])
-        if self.num_labels == 1:
-            diff = logits.reshape(-1) - labels.reshape(-1).astype(logits.dtype)
+        problem = self.config.extra.get("problem_type")
+        if problem is None:  # Hugging Face's rule
+            if self.num_labels == 1:
+                problem = "regression"
+            elif labels.dtype.kind in "iu":
+                problem = "single_label_classification"
+            else:
+                problem = "multi_label_classification"
+        if problem == "regression":
+            y = labels.astype(logits.dtype)
+            diff = logits.reshape(-1) - y.reshape(-1) if self.num_labels == 1 else logits - y
             return (diff * diff).mean()
-        if labels.dtype.kind == "f":
+        if problem == "multi_label_classification":
             if labels.shape != logits.shape:
                 raise ValueError(f"multi-label targets must have shape {logits.shape}, got {labels.shape}")
             y = labels.astype(logits.dtype)
-            # log(1 + exp(-|x|)) + max(x, 0) - x*y: stable for large |x|
+            # max(x, 0) - x*y + log(1 + exp(-|x|)): stable for large |x|
             return (F.relu(logits) - logits * y + (1.0 + (-logits.abs()).exp()).log()).mean()
+        if problem != "single_label_classification":
+            raise ValueError(f"unknown problem_type {problem!r} in the config")
+        if labels.dtype.kind not in "iu":
+            raise TypeError(f"class labels must be integers, got dtype {labels.dtype}")
         if labels.ndim != 1:
             raise ValueError(f"class labels must have shape (batch,), got {labels.shape}")
         bad = (labels.data < 0) | (labels.data >= self.num_labels)
