@@ -24,6 +24,16 @@ class LRScheduler:
         optimizer: the optimizer whose groups' ``"lr"`` this schedule sets.
         last_epoch: the index of the last step taken; ``-1`` starts fresh (to resume, load
             a :meth:`state_dict` instead).
+
+    Example:
+        >>> import lucid
+        >>> class Halve(lucid.optim.lr_scheduler.LRScheduler):
+        ...     def get_lr(self):
+        ...         return [base * 0.5 ** self.last_epoch for base in self.base_lrs]
+        >>> opt = lucid.optim.SGD([lucid.nn.Parameter([0.0])], lr=1.0)
+        >>> sched = Halve(opt)
+        >>> opt.step(); sched.step(); sched.get_last_lr()
+        [0.5]
     """
 
     def __init__(self, optimizer, last_epoch=-1):

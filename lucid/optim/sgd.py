@@ -15,7 +15,7 @@ class SGD(Optimizer):
 
     Args:
         params: parameters or parameter groups.
-        lr: learning rate (> 0 ... or 0).
+        lr: learning rate (>= 0; required).
         momentum: momentum factor (default 0).
         weight_decay: L2 penalty added to the gradient (default 0).
         nesterov: use Nesterov momentum (needs momentum > 0 and dampening 0).
