@@ -484,13 +484,23 @@ def test_gpu_device_without_gpu_is_a_clear_error(tokenizer):
     assert BERTForSequenceClassification(tiny()).predict_labels_from_text(tokenizer, "a", device="cpu").shape == (1,)
 
 
-def test_device_other_than_the_models_names_both(tokenizer, monkeypatch):
+def test_device_other_than_the_models_moves_the_model_with_a_warning(tokenizer, monkeypatch):
     from lucid.models.bert import tasks
 
     model = BERTForSequenceClassification(tiny())
+    moved = []
     monkeypatch.setattr(tasks._backend, "get_xp", lambda device: np)  # pretend a GPU exists
-    with pytest.raises(RuntimeError, match="device='gpu'.*model is on device 'cpu'"):
-        model.predict_labels_from_text(tokenizer, "a", device="gpu")
+    monkeypatch.setattr(model, "to", lambda device: moved.append(device), raising=False)
+    with pytest.raises(RuntimeError):  # the (pretend) move did nothing; encoding on "gpu" needs CuPy
+        with pytest.warns(UserWarning, match="device='gpu'.*model is on 'cpu'.*moving the model"):
+            model.predict_labels_from_text(tokenizer, "a", device="gpu")
+    assert moved == ["gpu"]
+    # the model's own device: no warning, no move
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BERTForSequenceClassification(tiny()).predict_labels_from_text(tokenizer, "a", device="cpu")
 
 
 # ---- factories and the seed pages' examples ------------------------------------------------------

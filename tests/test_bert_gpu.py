@@ -83,10 +83,12 @@ def test_from_text_defaults_to_the_model_device():
                                cpu.predict_proba_from_text(tok, texts).numpy(), atol=1e-5)
     loss = gpu.get_loss_from_text(tokenizer=tok, text_a="the movie is excellent .", labels=1, device="gpu")
     assert loss.device == "gpu"
-    with pytest.raises(RuntimeError, match="'gpu'.*'cpu'"):
-        cpu.predict_labels_from_text(tok, texts, device="gpu")
-    with pytest.raises(RuntimeError, match="'cpu'.*'gpu'"):
-        gpu.predict_labels_from_text(tok, texts, device="cpu")
+    # another device than the model's moves the model (the seed pages call a fresh CPU model with "gpu")
+    moving = copy.deepcopy(cpu)
+    with pytest.warns(UserWarning, match="device='gpu'.*model is on 'cpu'"):
+        pred = moving.predict_labels_from_text(tok, texts, device="gpu")
+    assert moving.device == "gpu" and pred.device == "gpu"
+    np.testing.assert_array_equal(pred.numpy(), cpu.predict_labels_from_text(tok, texts).numpy())
     mlm_cpu, mlm_gpu = _pair(BERTForMaskedLM)
     loss = mlm_gpu.get_loss_from_text(tokenizer=tok, text_a="machine learning helps us build useful systems .",
                                       text_b="the movie", device="gpu", mlm_probability=0.5)
@@ -121,6 +123,26 @@ def test_float16_fully_padded_row_stays_finite():
     mask = lucid.tensor([[1, 1, 1, 1], [0, 0, 0, 0]], device="gpu")
     logits = gpu(input_ids=ids, attention_mask=mask)
     assert logits.dtype == np.float16 and np.all(np.isfinite(logits.numpy()))
+
+
+def test_seed_page_calls_on_a_fresh_model():
+    """As the seed pages write them: a CPU-built model called with device="gpu"."""
+    tok = BERTTokenizerFast(vocab={w: i for i, w in enumerate(WORDS)})
+    import lucid.models as models
+
+    model = models.bert_for_masked_lm_base(**TINY)
+    with pytest.warns(UserWarning):
+        loss = model.get_loss_from_text(tokenizer=tok, text_a="Machine learning helps us build useful systems.",
+                                        text_b="the movie is excellent.", device="gpu")
+    pred_ids = model.predict_token_ids_from_text(tokenizer=tok, text_a="Machine learning is [MASK].", device="gpu")
+    assert loss.device == "gpu" and pred_ids.device == "gpu"
+    loss.backward()
+    assert model.bert.embeddings.word_embeddings.weight.grad is not None
+    clf = models.bert_for_sequence_classification_base(num_labels=2, **TINY)
+    with pytest.warns(UserWarning):
+        loss = clf.get_loss_from_text(tokenizer=tok, text_a="This movie is excellent.", labels=1, device="gpu")
+    pred = clf.predict_labels_from_text(tokenizer=tok, text_a="This movie is excellent.", device="gpu")
+    assert loss.device == "gpu" and pred.device == "gpu"
 
 
 def test_checkpoint_to_gpu_matches_transformers(tmp_path):

@@ -9,6 +9,7 @@ batch of strings first. Attribute names follow Hugging Face (``bert``, ``cls``,
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import numpy as np
 
@@ -44,9 +45,12 @@ def _eval_mode(model):
 def resolve_device(model, device) -> str:
     """The device a ``*_from_text`` call runs on: the model's when ``device`` is None.
 
+    A ``device`` other than the model's moves the model there first (in place, with a
+    warning naming both devices), so ``model.get_loss_from_text(..., device="gpu")`` runs
+    as the documentation shows it even on a freshly built (CPU) model.
+
     Raises:
-        RuntimeError: ``device="gpu"`` where CuPy or a CUDA GPU is missing, or a device other
-            than the model's (the message names both).
+        RuntimeError: ``device="gpu"`` where CuPy or a CUDA GPU is missing.
         ValueError: an unknown device name.
     """
     model_device = model.device
@@ -56,10 +60,13 @@ def resolve_device(model, device) -> str:
     if device == "gpu":
         _backend.get_xp("gpu")  # explains a missing CuPy / CUDA device
     if device != model_device:
-        raise RuntimeError(
-            f"device={device!r} was requested but the model is on device {model_device!r}; "
-            f"move the model first with model.to({device!r}) (or leave device out to use the model's)"
+        warnings.warn(
+            f"device={device!r} was requested but the model is on {model_device!r}: moving the model to "
+            f"{device!r} (optimizers made before keep their state on {model_device!r}; call "
+            f"model.to({device!r}) first to avoid this)",
+            stacklevel=3,
         )
+        model.to(device)
     return device
 
 
@@ -334,7 +341,8 @@ class BERTForMaskedLM(_TaskModel):
             tokenizer: a :class:`BERTTokenizerFast` (its ``[MASK]`` and special ids are used).
             text_a: one string or a list of strings.
             text_b: the second segment(s): a string, or a list as long as ``text_a``.
-            device: where to run; default the model's device. ``"gpu"`` needs CuPy and a CUDA GPU.
+            device: where to run; default the model's device. Another device moves the model there
+                (with a warning). ``"gpu"`` needs CuPy and a CUDA GPU.
             max_length: truncate each (pair) encoding to this many tokens.
             mlm_probability: fraction of tokens selected for masking.
         """
@@ -503,7 +511,8 @@ class BERTForSequenceClassification(_TaskModel):
             text_a: one string or a list of strings.
             text_b: second segment(s): a string, or a list as long as ``text_a``.
             labels: an int (one text), a list of ints or a tensor (required).
-            device: where to run; default the model's device. ``"gpu"`` needs CuPy and a CUDA GPU.
+            device: where to run; default the model's device. Another device moves the model there
+                (with a warning). ``"gpu"`` needs CuPy and a CUDA GPU.
             max_length: truncate each (pair) encoding to this many tokens.
         """
         if labels is None:
