@@ -583,3 +583,13 @@ def test_prediction_restores_each_submodule_mode():
     model.bert.encoder.eval()  # a partly frozen model
     model.predict_labels(input_ids=_ids(1, 4))
     assert model.training and model.classifier.training and not model.bert.encoder.training
+
+
+def test_from_text_truncates_to_the_model_length(tokenizer):
+    model = BERTForSequenceClassification(tiny(max_position_embeddings=8))
+    long_text = " ".join(["the movie is excellent"] * 10)  # 42 tokens
+    assert model.predict_proba_from_text(tokenizer, long_text, text_b="a movie").shape == (1, 2)
+    mlm = BERTForMaskedLM(tiny(max_position_embeddings=8))
+    assert mlm.predict_token_ids_from_text(tokenizer, long_text).shape == (1, 8)
+    assert mlm.predict_token_ids_from_text(tokenizer, long_text, max_length=5).shape == (1, 5)
+    assert np.isfinite(mlm.get_loss_from_text(tokenizer, [long_text, "a"], mlm_probability=0.5).item())

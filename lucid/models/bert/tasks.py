@@ -93,12 +93,13 @@ def _batch_texts(text_a, text_b):
 def encode_texts(tokenizer, text_a, text_b=None, max_length=None, device="cpu", special_tokens_mask=False) -> dict:
     """Tokenize one text or a batch (optionally paired) into right-padded int64 id tensors
     ``(batch, seq)`` on ``device``: ``input_ids``, ``token_type_ids``, ``attention_mask``
-    (and ``special_tokens_mask`` when asked). ``max_length`` truncates (longest first)."""
+    (and ``special_tokens_mask`` when asked), each encoding truncated (longest text of a pair
+    first) to ``max_length`` tokens."""
     texts_a, texts_b = _batch_texts(text_a, text_b)
     kwargs = {"return_special_tokens_mask": True} if special_tokens_mask else {}
     enc = tokenizer.batch_encode(
         texts_a, text_pairs=texts_b, add_special_tokens=True, padding=True, max_length=max_length,
-        truncation=max_length is not None, return_tensor=True, device=device, **kwargs,
+        truncation=True, return_tensor=True, device=device, **kwargs,
     )
     keys = ("input_ids", "token_type_ids", "attention_mask") + (("special_tokens_mask",) if special_tokens_mask else ())
     return {k: enc[k] for k in keys}
@@ -134,6 +135,10 @@ class _TaskModel(PretrainedMixin, nn.Module):
     def dtype(self):
         """The floating dtype of the model's parameters."""
         return self.bert.dtype
+
+    def _max_length(self, max_length):
+        """``max_length`` of a ``*_from_text`` call; None means the longest the model takes."""
+        return self.config.max_position_embeddings if max_length is None else max_length
 
     def _backbone(self, input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds):
         return self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
@@ -343,11 +348,13 @@ class BERTForMaskedLM(_TaskModel):
             text_b: the second segment(s): a string, or a list as long as ``text_a``.
             device: where to run; default the model's device. Another device moves the model there
                 (with a warning). ``"gpu"`` needs CuPy and a CUDA GPU.
-            max_length: truncate each (pair) encoding to this many tokens.
+            max_length: truncate each (pair) encoding to this many tokens (default
+                ``config.max_position_embeddings``, the longest input the model takes).
             mlm_probability: fraction of tokens selected for masking.
         """
         device = resolve_device(self, device)
-        enc = encode_texts(tokenizer, text_a, text_b, max_length, device, special_tokens_mask=True)
+        enc = encode_texts(tokenizer, text_a, text_b, self._max_length(max_length), device,
+                           special_tokens_mask=True)
         masked, labels = self.create_masked_lm_inputs(
             enc["input_ids"], mlm_probability=mlm_probability, special_tokens_mask=enc["special_tokens_mask"],
             attention_mask=enc["attention_mask"], mask_token_id=tokenizer.mask_token_id,
@@ -363,7 +370,7 @@ class BERTForMaskedLM(_TaskModel):
             tokenizer, text_a, text_b, device, max_length: as in :meth:`get_loss_from_text`.
         """
         device = resolve_device(self, device)
-        enc = encode_texts(tokenizer, text_a, text_b, max_length, device)
+        enc = encode_texts(tokenizer, text_a, text_b, self._max_length(max_length), device)
         return self.predict_token_ids(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
                                       token_type_ids=enc["token_type_ids"])
 
@@ -513,20 +520,21 @@ class BERTForSequenceClassification(_TaskModel):
             labels: an int (one text), a list of ints or a tensor (required).
             device: where to run; default the model's device. Another device moves the model there
                 (with a warning). ``"gpu"`` needs CuPy and a CUDA GPU.
-            max_length: truncate each (pair) encoding to this many tokens.
+            max_length: truncate each (pair) encoding to this many tokens (default
+                ``config.max_position_embeddings``, the longest input the model takes).
         """
         if labels is None:
             raise ValueError("get_loss_from_text needs labels (an int, a list of ints or a tensor)")
         device = resolve_device(self, device)
-        enc = encode_texts(tokenizer, text_a, text_b, max_length, device)
+        enc = encode_texts(tokenizer, text_a, text_b, self._max_length(max_length), device)
         return self.get_loss(labels=labels, **enc)
 
     def predict_labels_from_text(self, tokenizer, text_a, text_b=None, device=None, max_length=None):
         """Tokenize and return :meth:`predict_labels`, ``(batch,)`` int64."""
         device = resolve_device(self, device)
-        return self.predict_labels(**encode_texts(tokenizer, text_a, text_b, max_length, device))
+        return self.predict_labels(**encode_texts(tokenizer, text_a, text_b, self._max_length(max_length), device))
 
     def predict_proba_from_text(self, tokenizer, text_a, text_b=None, device=None, max_length=None):
         """Tokenize and return :meth:`predict_proba`, ``(batch, num_labels)``."""
         device = resolve_device(self, device)
-        return self.predict_proba(**encode_texts(tokenizer, text_a, text_b, max_length, device))
+        return self.predict_proba(**encode_texts(tokenizer, text_a, text_b, self._max_length(max_length), device))
