@@ -216,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("--output-dir", default=os.path.join(".data", "bert"),
                    help="where to save pretrained/ (masked-LM) and classifier/ (default: .data/bert)")
-    p.add_argument("--pretrain-epochs", type=_nonneg_int, default=None, help="masked-LM epochs (default: 4)")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="fine-tuning epochs (default: 4)")
+    p.add_argument("--pretrain-epochs", type=_nonneg_int, default=None, help="masked-LM epochs (default: 10)")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="fine-tuning epochs (default: 8)")
     p.add_argument("--quick", action="store_true", help="fewer epochs, for smoke tests")
 
     p = sub.add_parser("fill-mask", help="top-k tokens and probabilities for each [MASK]",
@@ -442,15 +442,10 @@ def _id2label(folder, num_labels=None) -> list[str]:
     return names
 
 
-def _set_labels(folder, names):
-    """Write ``id2label``/``label2id`` into a saved ``config.json`` (the Hugging Face keys)."""
-    path = os.path.join(folder, "config.json")
-    cfg = _read_config_json(folder)
-    cfg["id2label"] = {str(i): n for i, n in enumerate(names)}
-    cfg["label2id"] = {n: i for i, n in enumerate(names)}
-    from .serialization import atomic_write_bytes
-
-    atomic_write_bytes(path, (json.dumps(cfg, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+def _set_labels(model, names):
+    """Put the label names into the config so ``save_pretrained`` writes ``id2label``/``label2id``."""
+    model.config.extra["id2label"] = {str(i): n for i, n in enumerate(names)}
+    model.config.extra["label2id"] = {n: i for i, n in enumerate(names)}
 
 
 def _encode(tokenizer, texts_a, texts_b=None, max_length=None):
@@ -483,14 +478,9 @@ def _softmax(x, axis=-1):
 
 
 def _warmup_linear(optimizer, warmup_steps, total_steps):
-    from .optim import lr_scheduler
+    from .optim.lr_scheduler import LinearWarmupDecayLR
 
-    def factor(step):
-        if step < warmup_steps:
-            return (step + 1) / max(1, warmup_steps)
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
-
-    return lr_scheduler.LambdaLR(optimizer, factor)
+    return LinearWarmupDecayLR(optimizer, num_warmup_steps=int(warmup_steps), num_training_steps=int(total_steps))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -571,8 +561,8 @@ def cmd_demo(args) -> int:
     t0 = time.perf_counter()
     rng = _setup(args)
     device = args.device
-    pre_epochs = args.pretrain_epochs if args.pretrain_epochs is not None else (1 if args.quick else 4)
-    ft_epochs = args.epochs if args.epochs is not None else (2 if args.quick else 4)
+    pre_epochs = args.pretrain_epochs if args.pretrain_epochs is not None else (2 if args.quick else 10)
+    ft_epochs = args.epochs if args.epochs is not None else (3 if args.quick else 8)
     out_dir = args.output_dir
     pre_dir, clf_dir = os.path.join(out_dir, "pretrained"), os.path.join(out_dir, "classifier")
 
@@ -593,7 +583,8 @@ def cmd_demo(args) -> int:
 
     config = BERTConfig(vocab_size=tokenizer.vocab_size, hidden_size=64, num_hidden_layers=2,
                         num_attention_heads=2, intermediate_size=128, max_position_embeddings=64,
-                        pad_token_id=tokenizer.pad_token_id)
+                        pad_token_id=tokenizer.pad_token_id, mask_token_id=tokenizer.mask_token_id,
+                        cls_token_id=tokenizer.cls_token_id, sep_token_id=tokenizer.sep_token_id)
     mlm = BERTForMaskedLM(config).to(device)
     n_params = sum(p.size for p in mlm.parameters())
     _log(f"[3/5] masked-LM pre-training: tiny BERT ({config.num_hidden_layers} layers, hidden "
@@ -610,7 +601,8 @@ def cmd_demo(args) -> int:
                          unit="batch") as bar:
             for idx in _batches(len(unlabelled), batch_size, rng):
                 batch = _take(enc, idx, device)
-                masked, mlm_labels = mlm.create_masked_lm_inputs(batch["input_ids"])
+                masked, mlm_labels = mlm.create_masked_lm_inputs(batch["input_ids"],
+                                                                 attention_mask=batch["attention_mask"])
                 loss = mlm.get_loss(labels=mlm_labels, input_ids=masked, attention_mask=batch["attention_mask"])
                 optimizer.zero_grad()
                 loss.backward()
@@ -638,9 +630,9 @@ def cmd_demo(args) -> int:
                                 f"finetune {epoch + 1}/{ft_epochs}")
         loss, acc, _ = _evaluate_classifier(clf, enc_test, y_test, 64, device)
         _log(f"    epoch {epoch + 1}: held-out loss {loss:.4f}, accuracy {acc:.3f}")
+    _set_labels(clf, SENTIMENT_LABELS)
     clf.save_pretrained(clf_dir)
     tokenizer.save_pretrained(clf_dir)
-    _set_labels(clf_dir, list(SENTIMENT_LABELS))
 
     _log(f"[5/5] saved {pre_dir} (masked LM) and {clf_dir} (classifier); reloading the classifier")
     clf2 = BERTForSequenceClassification.from_pretrained(clf_dir, num_labels=len(SENTIMENT_LABELS)).to(device)
@@ -803,9 +795,9 @@ def cmd_finetune(args) -> int:
              + ("  (best, saved)" if improved else ""))
         if improved:
             best = (acc, loss, epoch + 1)
+            _set_labels(model, names)
             model.save_pretrained(args.output_dir)
             tokenizer.save_pretrained(args.output_dir)
-            _set_labels(args.output_dir, names)
     print(f"best eval accuracy {best[0]:.3f} (loss {best[1]:.4f}) after epoch {best[2]}; saved to "
           f"{args.output_dir} in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -120,6 +120,25 @@ def _tiny_config(vocab_size, pad_token_id=0):
                       intermediate_size=64, max_position_embeddings=64, pad_token_id=pad_token_id)
 
 
+def _save_checkpoint(cfg, folder):
+    """A random-weight masked-LM checkpoint: written by Hugging Face ``transformers`` when it is installed
+    (so the pages are tested on a real Hugging Face folder), else by lucid."""
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        from lucid.models import BERTForMaskedLM
+
+        BERTForMaskedLM(cfg).save_pretrained(str(folder))
+        return
+    torch.manual_seed(0)
+    hf_cfg = transformers.BertConfig(
+        vocab_size=cfg.vocab_size, hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers,
+        num_attention_heads=cfg.num_attention_heads, intermediate_size=cfg.intermediate_size,
+        max_position_embeddings=cfg.max_position_embeddings, pad_token_id=cfg.pad_token_id)
+    transformers.BertForMaskedLM(hf_cfg).save_pretrained(str(folder), safe_serialization=True)
+
+
 @pytest.fixture
 def doc_env(tmp_path, monkeypatch):
     """What the pages' examples assume, made tiny: a tokenizer and a Hugging Face-style checkpoint in
@@ -138,7 +157,7 @@ def doc_env(tmp_path, monkeypatch):
     tok = models.BERTTokenizerFast.train_from_iterator(load_corpus() + texts + extra, vocab_size=400)
     folder = tmp_path / ".data" / "bert" / "pretrained"
     cfg = _tiny_config(tok.vocab_size, tok.pad_token_id)
-    models.BERTForMaskedLM(cfg).save_pretrained(str(folder))
+    _save_checkpoint(cfg, folder)
     tok.save_pretrained(str(folder))
 
     monkeypatch.setattr(models, "bert_for_masked_lm_base", lambda **kw: models.BERTForMaskedLM(cfg.replace(**kw)))
@@ -158,7 +177,10 @@ def doc_env(tmp_path, monkeypatch):
 
 
 def _cpu_if_no_gpu(text: str) -> str:
-    return text if lucid.gpu_available() else text.replace('device="gpu"', 'device="cpu"')
+    """The examples' ``"gpu"`` becomes ``"cpu"`` (in code and in shown output) where no GPU exists."""
+    if lucid.gpu_available():
+        return text
+    return text.replace('"gpu"', '"cpu"').replace("'gpu'", "'cpu'")
 
 
 def _run_page(page: str, globs: dict):
@@ -181,6 +203,9 @@ def test_seed_page_examples(page, doc_env):
 
 @pytest.mark.parametrize("page", _guide_pages())
 def test_guide_examples(page, doc_env):
+    if "import transformers" in (DOCS / page).read_text(encoding="utf-8"):
+        pytest.importorskip("torch")
+        pytest.importorskip("transformers")
     _run_page(page, {})
 
 
