@@ -136,3 +136,11 @@ def test_replace_validates():
     assert cfg.replace(num_hidden_layers=2).extra == {"a": 1}
     with pytest.raises(ValueError, match="num_hidden_layers"):
         cfg.replace(num_hidden_layers=0)
+
+
+@pytest.mark.parametrize("key,value", [("position_embedding_type", "relative_key"), ("is_decoder", True),
+                                       ("add_cross_attention", True), ("model_type", "roberta")])
+def test_unsupported_huggingface_options_are_refused(key, value):
+    with pytest.raises(ValueError, match=f"{key}={value!r}"):
+        BERTConfig.from_dict({key: value})
+    BERTConfig.from_dict({"position_embedding_type": "absolute", "is_decoder": False, "model_type": "bert"})

@@ -135,6 +135,12 @@ class BERTConfig:
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
         if not isinstance(self.extra, dict):
             raise ValueError(f"extra must be a dict, got {type(self.extra).__name__}")
+        # Hugging Face options that change the math lucid implements must not pass silently.
+        unsupported = {"model_type": "bert", "position_embedding_type": "absolute", "is_decoder": False,
+                       "add_cross_attention": False}
+        for key, ok in unsupported.items():
+            if key in self.extra and self.extra[key] not in (ok, None):
+                raise ValueError(f"{key}={self.extra[key]!r} is not supported by lucid's BERT (only {ok!r})")
 
     # ---- presets ----------------------------------------------------------------------
     @classmethod
