@@ -15,6 +15,7 @@ import numpy as np
 
 from ..._function import make_result, needs_grad
 from . import _blocks
+from . import cuda as _cuda
 from ._common import compute_dtype, xp_of
 
 
@@ -24,6 +25,8 @@ def cross_entropy_arrays(z, t, w, reduction, ignore_index, smoothing, want_grad)
 
     Returns ``(loss, dz or None)``; ``loss`` is 0-d for "mean"/"sum", else shape (M,).
     """
+    if _cuda.active(z):  # CUDA kernel; the code below stays the reference
+        return _cuda.cross_entropy_arrays(z, t, w, reduction, ignore_index, smoothing, want_grad)
     xp = xp_of(z)
     m, c = z.shape
     ct = compute_dtype(z.dtype)

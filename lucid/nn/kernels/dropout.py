@@ -7,6 +7,7 @@ import numpy as np
 
 from ... import random as _random
 from ..._function import make_result, needs_grad
+from . import cuda as _cuda
 from ._common import xp_of
 
 
@@ -32,6 +33,8 @@ def apply_mask(x, keep, scale):
 
 def dropout(a, p, device):
     """Dropout of tensor ``a`` with drop probability ``0 <= p <= 1`` (training mode)."""
+    if _cuda.active(a.data):  # one fused CUDA kernel for mask and output
+        return _cuda.dropout(a, p, device)
     x = a.data
     xp = a.xp
     if p >= 1.0:

@@ -22,6 +22,7 @@ import numpy as np
 from ..._function import make_result, needs_grad
 from ...ops.special import erf_array
 from . import _blocks
+from . import cuda as _cuda
 from ._common import compute_dtype, is_numpy
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
@@ -164,6 +165,8 @@ def gelu_arrays(x, approximate="none", want_grad=False):
         if x.dtype == np.float32:
             return _fused_f32(x, approximate, want_grad)
         return _reference(np, x, approximate, want_grad)
+    if _cuda.active(x):  # fused CUDA kernel; this module's code stays the reference
+        return _cuda.gelu_arrays(x, approximate, want_grad)
     gpu = _GPU.get(approximate)
     if gpu is not None:
         return gpu(x, want_grad)

@@ -12,11 +12,14 @@ import numpy as np
 
 from ..._function import make_result
 from . import _blocks
+from . import cuda as _cuda
 from ._common import compute_dtype, rowdot, rows_of, unrows, xp_of
 
 
 def softmax_rows_(r):
     """Softmax over the last axis of 2-D ``r``, in place; returns ``r``."""
+    if _cuda.active(r):  # CUDA kernel; the code below stays the reference
+        return _cuda.softmax_rows_(r)
     xp = xp_of(r)
 
     def run(lo, hi, _):
@@ -34,6 +37,8 @@ def softmax_rows_(r):
 def softmax_backward_rows_(gp, p):
     """Turn ``gp`` (2-D, the gradient w.r.t. probabilities ``p``) in place into the
     gradient w.r.t. the softmax input: ``p * (gp - sum(gp * p))``; returns ``gp``."""
+    if _cuda.active(gp):
+        return _cuda.softmax_backward_rows_(gp, p)
     xp = xp_of(gp)
 
     def run(lo, hi, _):
