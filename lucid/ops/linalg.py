@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import amp as _amp
 from .._function import make_result
 from ._util import binary_operands
 
@@ -16,6 +17,8 @@ def matmul(a, b):
         (2, 4)
     """
     a, b = binary_operands(a, b)
+    if _amp.on(a.device):  # autocast: float16 GEMM
+        a, b = _amp.low(a, b)
     x, y = a.data, b.data
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError("matmul needs operands with at least one dimension; use * for scalars")
