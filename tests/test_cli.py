@@ -322,3 +322,20 @@ def test_read_examples_csv_tsv_jsonl(tmp_path):
     assert cli.read_examples(str(tmp_path / "b.jsonl")) == [{"text": "x", "label": "2"}, {"text": "y", "label": "b"}]
     assert cli._label_vocab(["10", "2", "1"]) == ["1", "2", "10"]
     assert cli._label_vocab(["pos", "neg"]) == ["neg", "pos"]
+
+
+def test_blas_threads_is_restored(monkeypatch):
+    """The demo's single-thread BLAS section leaves the thread count as it found it."""
+    import ctypes
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    libs = sorted({ln.split()[-1] for ln in open("/proc/self/maps") if "scipy_openblas" in ln.split()[-1]}) \
+        if os.path.exists("/proc/self/maps") else []
+    if not libs:
+        pytest.skip("NumPy here is not linked to scipy-openblas")
+    get = ctypes.CDLL(libs[0]).scipy_openblas_get_num_threads64_
+    before = get()
+    with cli._blas_threads(1):
+        assert get() == 1
+    assert get() == before
