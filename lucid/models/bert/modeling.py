@@ -93,13 +93,18 @@ def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device):
             )
         mask = mask[:, None, None, :]
     elif mask.ndim == 3:
-        if mask.shape[0] not in (1, batch_size) or mask.shape[-1] != seq_len:
+        if mask.shape[0] not in (1, batch_size) or mask.shape[1] not in (1, seq_len) or mask.shape[-1] != seq_len:
             raise ValueError(
                 f"3-D attention_mask of shape {tuple(mask.shape)} does not fit (batch={batch_size}, "
-                f"query, key={seq_len})"
+                f"query={seq_len}, key={seq_len})"
             )
         mask = mask[:, None, :, :]
     elif mask.ndim == 4:
+        if mask.shape[0] not in (1, batch_size) or mask.shape[2] not in (1, seq_len) or mask.shape[3] != seq_len:
+            raise ValueError(
+                f"4-D attention_mask of shape {tuple(mask.shape)} does not fit (batch={batch_size}, heads, "
+                f"query={seq_len}, key={seq_len})"
+            )
         if mask.dtype.kind == "f":
             return Tensor._wrap(mask.astype(dtype, copy=False))  # already additive
     else:
@@ -337,7 +342,11 @@ class BERT(PretrainedMixin, nn.Module):
         if ids is None:
             return None
         if not isinstance(ids, Tensor):
-            ids = Tensor(ids, device=self.device)
+            try:
+                ids = Tensor(ids, device=self.device)
+            except (TypeError, ValueError) as err:
+                raise (TypeError if isinstance(err, TypeError) else ValueError)(f"{name} must be integer token ids (a Tensor, an array or nested lists of "
+                                f"ints), got {type(ids).__name__}: {err}") from err
         elif ids.device != self.device:
             raise RuntimeError(
                 f"expected all tensors on the same device, found devices '{self.device}' (the model) and "
@@ -347,14 +356,29 @@ class BERT(PretrainedMixin, nn.Module):
             raise TypeError(f"{name} must be an integer tensor, got dtype {ids.dtype}")
         return ids
 
+    @staticmethod
+    def _check_ids(ids, name, bound, field, shape=None):
+        """Every id of ``ids`` in ``[0, bound)`` (``field`` names the config value) and, with
+        ``shape`` (the input's ``(batch, seq)``), ``ids`` of that shape or ``(1, seq)``. One
+        min and one max over the ids: cheap next to the forward."""
+        if ids is None:
+            return
+        if shape is not None and ids.shape != shape and ids.shape != (1, shape[1]):
+            raise ValueError(f"{name} of shape {ids.shape} does not match the input's (batch, sequence) shape {shape}")
+        if ids.data.size:
+            lo, hi = int(ids.data.min()), int(ids.data.max())
+            if lo < 0 or hi >= bound:
+                raise IndexError(f"{name} holds id {lo if lo < 0 else hi}, outside [0, {bound}) ({field}={bound})")
+
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None):
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        cfg = self.config
         if input_ids is not None:
             input_ids = self._as_ids(input_ids, "input_ids")
             if input_ids.ndim != 2:
-                raise ValueError(f"input_ids must have shape (batch, sequence), got {input_ids.shape}")
+                raise ValueError(f"input_ids must be 2-D (batch, sequence), got shape {input_ids.shape}")
             b, s = input_ids.shape
         else:
             if not isinstance(inputs_embeds, Tensor):
@@ -366,8 +390,16 @@ class BERT(PretrainedMixin, nn.Module):
                     f"got {inputs_embeds.shape}"
                 )
             b, s = inputs_embeds.shape[:2]
+        if b == 0 or s == 0:
+            raise ValueError(f"the input of shape {(b, s)} is empty: give at least one sequence of one token")
+        if s > cfg.max_position_embeddings:
+            raise ValueError(f"sequence length {s} exceeds max_position_embeddings={cfg.max_position_embeddings}")
         token_type_ids = self._as_ids(token_type_ids, "token_type_ids")
         position_ids = self._as_ids(position_ids, "position_ids")
+        # checked here so a bad id is named by its argument, not as an embedding row
+        self._check_ids(input_ids, "input_ids", cfg.vocab_size, "vocab_size")
+        self._check_ids(token_type_ids, "token_type_ids", cfg.type_vocab_size, "type_vocab_size", (b, s))
+        self._check_ids(position_ids, "position_ids", cfg.max_position_embeddings, "max_position_embeddings", (b, s))
         hidden = self.embeddings(input_ids=input_ids, token_type_ids=token_type_ids, position_ids=position_ids,
                                  inputs_embeds=inputs_embeds)
         mask = extended_attention_mask(attention_mask, b, s, hidden.dtype, self.device)

@@ -299,7 +299,7 @@ class BERTForMaskedLM(_TaskModel):
         if ids.dtype.kind not in "iu":
             raise TypeError(f"input_ids must be integer token ids, got dtype {ids.dtype}")
         if ids.ndim != 2:
-            raise ValueError(f"input_ids must have shape (batch, sequence), got {ids.shape}")
+            raise ValueError(f"input_ids must be 2-D (batch, sequence), got shape {ids.shape}")
         xp, device = ids.xp, ids.device
         data = ids.data.astype(xp.int64, copy=False)
         cfg = self.config
@@ -481,6 +481,10 @@ class BERTForSequenceClassification(_TaskModel):
             return (F.relu(logits) - logits * y + (1.0 + (-logits.abs()).exp()).log()).mean()
         if problem != "single_label_classification":
             raise ValueError(f"unknown problem_type {problem!r} in the config")
+        self._check_class_labels(labels)
+        return F.cross_entropy(logits, labels)
+
+    def _check_class_labels(self, labels):
         if labels.dtype.kind not in "iu":
             raise TypeError(f"class labels must be integers, got dtype {labels.dtype}")
         if labels.ndim != 1:
@@ -488,7 +492,6 @@ class BERTForSequenceClassification(_TaskModel):
         bad = (labels.data < 0) | (labels.data >= self.num_labels)
         if bool(bad.any()):
             raise ValueError(f"class labels must be in [0, {self.num_labels}), got {int(labels.data[bad][0])}")
-        return F.cross_entropy(logits, labels)
 
     def predict_labels(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                        inputs_embeds=None):
@@ -508,6 +511,8 @@ class BERTForSequenceClassification(_TaskModel):
         """Fraction of examples whose predicted class equals ``labels`` (a Python float)."""
         pred = self.predict_labels(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
         labels = self._labels(labels, pred.shape[0])
+        if labels.dtype.kind in "iu":
+            self._check_class_labels(labels)
         return float((pred.data == labels.data.reshape(-1)).mean())
 
     def get_loss_from_text(self, tokenizer, text_a, text_b=None, labels=None, device=None, max_length=None):
