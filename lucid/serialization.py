@@ -14,18 +14,8 @@ from ._tensor import Tensor
 _SINGLE = "__tensor__"
 
 
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``,
-    so a failed write never destroys the previous file.
-
-    Example:
-        >>> import tempfile, os
-        >>> path = os.path.join(tempfile.mkdtemp(), "f.bin")
-        >>> atomic_write_bytes(path, b"abc")
-        >>> open(path, "rb").read()
-        b'abc'
-    """
-    path = os.fspath(path)
+def _write_temp(path: str, data: bytes) -> str:
+    """``data`` in a new fsynced temporary file beside ``path``; returns its name."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot save to {path!r}: folder {folder!r} does not exist")
@@ -41,11 +31,51 @@ def atomic_write_bytes(path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        os.remove(tmp)
         raise
+    return tmp
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``,
+    so a failed write never destroys the previous file.
+
+    Example:
+        >>> import tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "f.bin")
+        >>> atomic_write_bytes(path, b"abc")
+        >>> open(path, "rb").read()
+        b'abc'
+    """
+    atomic_write_files({path: data})
+
+
+def atomic_write_files(files: dict) -> None:
+    """Write several files (path -> bytes) as one save: every file is written to a
+    temporary file first and only when all of them are on disk are they renamed over
+    their targets. A failure while writing leaves every previous file as it was (and no
+    temporary file behind).
+
+    Example:
+        >>> import tempfile, os
+        >>> folder = tempfile.mkdtemp()
+        >>> atomic_write_files({os.path.join(folder, "a"): b"1", os.path.join(folder, "b"): b"2"})
+        >>> sorted(os.listdir(folder))
+        ['a', 'b']
+    """
+    temps = []
+    try:
+        for path, data in files.items():
+            temps.append((_write_temp(os.fspath(path), data), os.fspath(path)))
+        while temps:
+            tmp, path = temps[0]
+            os.replace(tmp, path)
+            temps.pop(0)
+    finally:
+        for tmp, _ in temps:
+            if os.path.exists(tmp):
+                os.remove(tmp)
 
 
 def _to_host(value, key):
@@ -69,10 +99,22 @@ def save_arrays(arrays: dict, path, metadata: dict | None = None) -> None:
         >>> load_arrays(path)[0]["x"].tolist()
         [0, 1]
     """
+    atomic_write_bytes(path, safetensors_bytes(arrays, metadata))
+
+
+def safetensors_bytes(arrays: dict, metadata: dict | None = None) -> bytes:
+    """The safetensors encoding of a dict of name -> array/Tensor (GPU arrays are copied
+    to the host), for writing together with other files.
+
+    Example:
+        >>> import numpy as np
+        >>> safetensors_bytes({"x": np.zeros(2)})[8:9]
+        b'{'
+    """
     from safetensors.numpy import save
 
     host = {k: _to_host(v, k) for k, v in arrays.items()}
-    atomic_write_bytes(path, save(host, metadata=metadata))
+    return save(host, metadata=metadata)
 
 
 def load_arrays(path) -> tuple[dict, dict]:

@@ -62,10 +62,8 @@ def read_weights(folder) -> dict:
     if os.path.isfile(single):
         return load_arrays(single)[0]
     if os.path.isfile(index):
-        with open(index, encoding="utf-8") as f:
-            shards = sorted(set(json.load(f).get("weight_map", {}).values()))
         arrays = {}
-        for shard in shards:
+        for shard in _shard_names(index):
             arrays.update(load_arrays(os.path.join(folder, shard))[0])
         return arrays
     found = [n for n in _PICKLE_NAMES if os.path.isfile(os.path.join(folder, n))]
@@ -76,6 +74,23 @@ def read_weights(folder) -> dict:
             "AutoModel.from_pretrained(folder).save_pretrained(folder, safe_serialization=True)"
         )
     raise FileNotFoundError(f"model folder {folder!r} has no {WEIGHTS_NAME}")
+
+
+def _shard_names(index: str) -> list:
+    """The shard file names an index lists; each must be a plain file name in the folder."""
+    try:
+        with open(index, encoding="utf-8") as f:
+            weight_map = json.load(f).get("weight_map")
+    except (ValueError, AttributeError) as err:  # bad JSON or UTF-8, or not a JSON object
+        raise ValueError(f"{index!r} is not a valid safetensors index (a JSON object with 'weight_map'): "
+                         f"{err}") from err
+    if not isinstance(weight_map, dict) or not all(isinstance(v, str) for v in weight_map.values()):
+        raise ValueError(f"{index!r} has no 'weight_map' of weight name -> shard file name")
+    shards = sorted(set(weight_map.values()))
+    for shard in shards:
+        if os.path.basename(shard) != shard or shard in ("", ".", ".."):
+            raise ValueError(f"{index!r} names shard {shard!r} outside the model folder; only file names are read")
+    return shards
 
 
 def normalize_key(key: str) -> str:
@@ -163,8 +178,8 @@ def load_into(model, arrays: dict, source: str = "checkpoint", warn: bool = True
 
 def save_folder(model, folder, architecture: str, config_extra: dict | None = None) -> None:
     """Write ``config.json`` (with ``architectures``) and ``model.safetensors`` under
-    Hugging Face names; each file is written atomically."""
-    from ...serialization import save_arrays
+    Hugging Face names, as one atomic save (a failure leaves the previous files intact)."""
+    from ...serialization import atomic_write_files, safetensors_bytes
 
     folder = os.fspath(folder)
     os.makedirs(folder, exist_ok=True)
@@ -172,10 +187,14 @@ def save_folder(model, folder, architecture: str, config_extra: dict | None = No
     keep = set(getattr(model, "_saved_aliases", ()))
     arrays = {k: v for k, v in model.state_dict().items()
               if (k not in tied or k in keep) and not k.endswith(_IGNORED_SUFFIXES)}
-    save_arrays(arrays, os.path.join(folder, WEIGHTS_NAME), metadata={"format": "pt"})
     more = {"architectures": [architecture]}
     more.update(config_extra or {})
-    model.config.to_json(os.path.join(folder, CONFIG_NAME), **more)
+    # Both files are staged before either replaces its old version: a failed save never leaves
+    # new weights beside an old config (or the reverse).
+    atomic_write_files({
+        os.path.join(folder, WEIGHTS_NAME): safetensors_bytes(arrays, metadata={"format": "pt"}),
+        os.path.join(folder, CONFIG_NAME): model.config._json_bytes(**more),
+    })
 
 
 class PretrainedMixin:
@@ -225,5 +244,5 @@ class PretrainedMixin:
     def save_pretrained(self, folder) -> None:
         """Write ``folder/config.json`` (with ``architectures``) and ``folder/model.safetensors``
         under Hugging Face names, so lucid and ``transformers`` both load it; tied weights are
-        stored once. Each file is replaced atomically."""
+        stored once. The save is atomic: a failure part way leaves the previous files intact."""
         save_folder(self, folder, self._hf_architecture, self._config_extra())

@@ -253,18 +253,25 @@ class BERTConfig:
         with open(path, encoding="utf-8") as f:
             try:
                 d = json.load(f)
-            except json.JSONDecodeError as err:
+            except ValueError as err:  # bad JSON or bad UTF-8
                 raise ValueError(f"{path!r} is not valid JSON: {err}") from err
-        return cls.from_dict(d)
+        if not isinstance(d, dict):
+            raise ValueError(f"{path!r} must hold a JSON object of config values, got {type(d).__name__}")
+        try:
+            return cls.from_dict(d)
+        except (TypeError, ValueError) as err:  # name the file as well as the field
+            raise (TypeError if isinstance(err, TypeError) else ValueError)(f"{path!r}: {err}") from err
+
+    def _json_bytes(self, **more) -> bytes:
+        d = self.to_dict()
+        d.update(more)
+        return (json.dumps(d, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
     def to_json(self, path, **more) -> None:
         """Write the config (plus any ``more`` keys, e.g. ``architectures``) as JSON, atomically."""
         from ...serialization import atomic_write_bytes
 
-        d = self.to_dict()
-        d.update(more)
-        text = json.dumps(d, indent=2, sort_keys=True) + "\n"
-        atomic_write_bytes(os.fspath(path), text.encode("utf-8"))
+        atomic_write_bytes(os.fspath(path), self._json_bytes(**more))
 
     @classmethod
     def from_pretrained(cls, folder) -> "BERTConfig":

@@ -22,7 +22,7 @@ from tokenizers.models import WordPiece
 
 from ... import _backend
 from ..._tensor import Tensor
-from ...serialization import atomic_write_bytes
+from ...serialization import atomic_write_files
 
 __all__ = ["BERTTokenizerFast"]
 
@@ -65,15 +65,18 @@ def _flatten(rows, total):
 def _read_vocab_txt(path) -> dict[str, int]:
     # Same reading as transformers' load_vocab: one token per line (universal newlines), a token's id is
     # its line number, and a repeated token keeps its last line.
-    with open(path, encoding="utf-8") as f:
-        return {line.rstrip("\n"): i for i, line in enumerate(f.readlines())}
+    try:
+        with open(path, encoding="utf-8") as f:
+            return {line.rstrip("\n"): i for i, line in enumerate(f.readlines())}
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{os.fspath(path)!r} is not a UTF-8 text vocabulary (one token per line): {err}") from err
 
 
 def _read_json(path) -> dict:
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-    except json.JSONDecodeError as err:
+    except ValueError as err:  # bad JSON or bad UTF-8
         raise ValueError(f"{os.fspath(path)!r} is not valid JSON: {err}") from err
     if not isinstance(data, dict):
         raise ValueError(f"{os.fspath(path)!r} must hold a JSON object, got {_type_name(data)}")
@@ -798,7 +801,8 @@ class BERTTokenizerFast:
     # ---- files ------------------------------------------------------------------------------------
     def save_pretrained(self, folder) -> list[str]:
         """Write ``vocab.txt``, ``tokenizer.json``, ``tokenizer_config.json`` and ``special_tokens_map.json``
-        into ``folder`` (made if missing), each atomically; returns their paths.
+        into ``folder`` (made if missing) as one atomic save (a failure leaves the previous files
+        intact); returns their paths.
 
         ``transformers.BertTokenizerFast.from_pretrained`` loads the folder to the same ids. (It ignores a
         non-default ``wordpieces_prefix``, ``max_input_chars_per_word`` or ``clean_text``; lucid keeps them.)
@@ -842,12 +846,10 @@ class BERTTokenizerFast:
             "tokenizer_config.json": json.dumps(config, indent=2, ensure_ascii=False).encode("utf-8"),
             "special_tokens_map.json": json.dumps(special_map, indent=2, ensure_ascii=False).encode("utf-8"),
         }
-        paths = []
-        for name, data in files.items():
-            path = os.path.join(folder, name)
-            atomic_write_bytes(path, data)
-            paths.append(path)
-        return paths
+        # staged together: a failure part way leaves every previous file of the folder intact
+        paths = {os.path.join(folder, name): data for name, data in files.items()}
+        atomic_write_files(paths)
+        return list(paths)
 
     @classmethod
     def from_pretrained(cls, folder, **overrides):
