@@ -379,7 +379,8 @@ class GradScaler:
             else:
                 successful = self._growth_tracker + 1
                 if successful == self._growth_interval:
-                    grown = np.float32(self._scale) * np.float32(self._growth_factor)
+                    with np.errstate(over="ignore"):  # an overflowing growth is dropped below
+                        grown = np.float32(self._scale) * np.float32(self._growth_factor)
                     if np.isfinite(grown):
                         self._scale = float(grown)
                     self._growth_tracker = 0
