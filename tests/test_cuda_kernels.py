@@ -1,0 +1,274 @@
+"""The CUDA kernels of lucid.nn.kernels.cuda against the plain xp reference code on GPU arrays
+(forward and backward, float32 and float16), plus the CPU-side checks that need no GPU:
+CuPy stays unimported, the fused bias+GELU op on the CPU, and the kernel source builder."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import lucid
+import lucid.nn.functional as F
+from lucid.nn.kernels import cross_entropy as ref_ce
+from lucid.nn.kernels import cuda
+from lucid.nn.kernels import gelu as ref_gelu
+from lucid.nn.kernels import layer_norm as ref_ln
+from lucid.nn.kernels import softmax as ref_sm
+from lucid.nn.kernels.cuda import _build
+
+gpu = pytest.mark.gpu
+DTYPES = [np.float32, np.float16]
+TOL = {np.dtype(np.float32): dict(rtol=2e-5, atol=2e-6), np.dtype(np.float16): dict(rtol=2e-3, atol=2e-3)}
+
+
+# ---- no GPU needed --------------------------------------------------------------------------
+def test_importing_and_running_lucid_on_cpu_never_imports_cupy():
+    code = (
+        "import sys, lucid, lucid.nn.functional as F\n"
+        "from lucid.nn.kernels import cuda\n"
+        "x = lucid.ones(2, 4, requires_grad=True)\n"
+        "y = F.layer_norm(F.gelu(F.dropout(x, 0.1)), (4,))\n"
+        "F.cross_entropy(F.softmax(y), lucid.tensor([0, 1])).backward()\n"
+        "cuda.bias_gelu(x, lucid.ones(4)).sum().backward()\n"
+        "assert 'cupy' not in sys.modules, 'cupy was imported'\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_bias_gelu_on_cpu_matches_torch(approximate):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4, 5))
+    b = rng.standard_normal(5)
+    xl, bl = lucid.tensor(x, requires_grad=True), lucid.tensor(b, requires_grad=True)
+    xt, bt = torch.tensor(x, requires_grad=True), torch.tensor(b, requires_grad=True)
+    g = rng.standard_normal((3, 4, 5))
+    y = cuda.bias_gelu(xl, bl, approximate)
+    y.backward(lucid.tensor(g))
+    yt = torch.nn.functional.gelu(xt + bt, approximate=approximate)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(xl.grad, xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(bl.grad, bt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_bias_gelu_errors_name_the_value():
+    x = lucid.ones(2, 3)
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        cuda.bias_gelu(x, lucid.ones(2))
+    with pytest.raises(ValueError, match="'erf'"):
+        cuda.bias_gelu(x, lucid.ones(3), approximate="erf")
+
+
+def test_kernel_sources_are_built_per_dtype_and_reject_others():
+    src32 = _build.raw_source("void k_$S($T* x) {}", np.float32)
+    src16 = _build.raw_source("void k_$S($T* x) {}", np.float16)
+    assert "void k_f32(float* x)" in src32 and "void k_f16(__half* x)" in src16
+    with pytest.raises(TypeError, match="float64"):
+        _build.c_type(np.float64)
+    assert not cuda.active(np.zeros(1)) and cuda.enabled()
+
+
+# ---- GPU: each kernel against the reference on the same GPU arrays --------------------------
+def _cp():
+    return lucid._backend.get_xp("gpu")
+
+
+def _arr(shape, dtype, seed=0, scale=1.0):
+    rng = np.random.default_rng(seed)
+    return _cp().asarray((rng.standard_normal(shape) * scale).astype(dtype))
+
+
+def _close(a, b, dtype, factor=1.0):
+    tol = {k: v * factor for k, v in TOL[np.dtype(dtype)].items()}
+    np.testing.assert_allclose(_cp().asnumpy(a).astype(np.float64), _cp().asnumpy(b).astype(np.float64), **tol)
+
+
+@gpu
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("want_grad", [False, True])
+def test_gelu_kernel_matches_reference(dtype, approximate, want_grad):
+    x = _arr((7, 33), dtype, scale=3.0)
+    y, d = cuda.gelu_arrays(x, approximate, want_grad)
+    ry, rd = ref_gelu._reference(_cp(), x, approximate, want_grad)
+    assert y.dtype == dtype
+    _close(y, ry, dtype)
+    if want_grad:
+        assert d.dtype == dtype
+        _close(d, rd, dtype)
+    else:
+        assert d is None
+
+
+@gpu
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_bias_gelu_kernel_matches_cpu_op(dtype, approximate):
+    x, b = np.random.default_rng(1).standard_normal((2, 5, 24)).astype(dtype), np.linspace(-1, 1, 24, dtype=np.float32)
+    g = np.random.default_rng(2).standard_normal((2, 5, 24)).astype(dtype)
+    outs = []
+    for dev in ("cpu", "gpu"):
+        xt, bt = lucid.tensor(x, device=dev, requires_grad=True), lucid.tensor(b, device=dev, requires_grad=True)
+        y = cuda.bias_gelu(xt, bt, approximate)
+        y.backward(lucid.tensor(g, device=dev))
+        outs.append([y.numpy(), lucid._backend.to_numpy(xt.grad), lucid._backend.to_numpy(bt.grad)])
+    for a, c in zip(*outs):
+        np.testing.assert_allclose(a.astype(np.float64), c.astype(np.float64), **{k: 5 * v for k, v in TOL[np.dtype(dtype)].items()})
+
+
+@gpu
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("affine", [(True, True), (True, False), (False, False)])
+@pytest.mark.parametrize("shape", [(9, 768), (5, 7), (0, 4)])
+def test_layer_norm_kernels_match_reference(dtype, affine, shape):
+    cp = _cp()
+    x = _arr(shape, dtype, scale=2.0) + 3  # an offset mean exercises the two-pass variance
+    n = shape[1]
+    w = _arr((n,), np.float32, seed=1) if affine[0] else None
+    b = _arr((n,), np.float32, seed=2) if affine[1] else None
+    y, xhat, rstd = cuda.layer_norm_arrays(x, w, b, 1e-5, True)
+    with cuda.disabled():
+        xr = x.astype(np.float32)
+        ry, rxhat, rrstd = ref_ln.layer_norm_arrays(xr, w, b, 1e-5, True)
+    assert y.dtype == dtype
+    _close(y, ry, dtype, factor=5)
+    _close(xhat, rxhat, np.float32, factor=5)
+    _close(rstd, rrstd, np.float32)
+    g = _arr(shape, dtype, seed=3)
+    gx, gw, gb = cuda.layer_norm_backward_arrays(g, xhat, rstd, w, True, w is not None, b is not None)
+    with cuda.disabled():
+        rgx, rgw, rgb = ref_ln.layer_norm_backward_arrays(
+            g.astype(np.float32), rxhat, rrstd, w, True, w is not None, b is not None)
+    assert gx.dtype == dtype
+    _close(gx, rgx, dtype, factor=10)
+    if w is not None:
+        _close(gw, rgw, np.float32, factor=50)
+    if b is not None:
+        _close(gb, rgb, np.float32, factor=50)
+    y2, none1, none2 = cuda.layer_norm_arrays(x, w, b, 1e-5, False)
+    assert none1 is None and none2 is None
+    _close(y2, y, dtype)
+    del cp
+
+
+@gpu
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(6, 1), (5, 31), (40, 128), (3, 3000)])
+def test_softmax_kernels_match_reference(dtype, shape):
+    x = _arr(shape, dtype, scale=4.0)
+    p = cuda.softmax_rows_(x.copy())
+    with cuda.disabled():
+        rp = ref_sm.softmax_rows_(x.astype(np.float32))
+    _close(p, rp, dtype)
+    g = _arr(shape, dtype, seed=5)
+    gx = cuda.softmax_backward_rows_(g.copy(), p)
+    with cuda.disabled():
+        rgx = ref_sm.softmax_backward_rows_(g.astype(np.float32), rp)
+    _close(gx, rgx, dtype, factor=5)
+
+
+@gpu
+def test_softmax_kernel_handles_masked_and_strided_rows():
+    cp = _cp()
+    x = _arr((4, 10), np.float32)
+    x[1, :] = np.finfo(np.float32).min  # fully masked row: uniform, as the reference
+    x[2, 3:] = np.finfo(np.float32).min
+    p = cuda.softmax_rows_(x.copy())
+    np.testing.assert_allclose(cp.asnumpy(p[1]), np.full(10, 0.1), rtol=1e-6)
+    assert float(cp.abs(p[2, 3:]).max()) == 0.0
+    wide = _arr((4, 20), np.float32)
+    view = wide[:, ::2]  # not contiguous: computed on a copy and written back
+    expect = cuda.softmax_rows_(cp.ascontiguousarray(view))
+    cuda.softmax_rows_(view)
+    _close(wide[:, ::2], expect, np.float32)
+
+
+@gpu
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", None])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_kernel_matches_reference(dtype, reduction, smoothing, weighted):
+    cp = _cp()
+    m, c = 37, 70
+    z = _arr((m, c), dtype, scale=3.0)
+    t = cp.asarray(np.random.default_rng(7).integers(0, c, m))
+    t[[3, 8]] = -100
+    w = cp.asarray(np.random.default_rng(8).random(c).astype(np.float32) + 0.5) if weighted else None
+    loss, dz = cuda.cross_entropy_arrays(z, t, w, reduction, -100, smoothing, True)
+    with cuda.disabled():
+        rloss, rdz = ref_ce.cross_entropy_arrays(z.astype(np.float32), t, w, reduction, -100, smoothing, True)
+    assert loss.dtype == dtype and dz.dtype == dtype
+    _close(loss, rloss, dtype, factor=10)
+    _close(dz, rdz, dtype, factor=5)
+    loss2, none = cuda.cross_entropy_arrays(z, t, w, reduction, -100, smoothing, False)
+    assert none is None
+    _close(loss2, loss, dtype)
+
+
+@gpu
+def test_cross_entropy_kernel_all_ignored_gives_zero_loss_and_grads():
+    cp = _cp()
+    z = _arr((4, 5), np.float32)
+    loss, dz = cuda.cross_entropy_arrays(z, cp.full(4, -100), None, "mean", -100, 0.0, True)
+    assert float(loss) == 0.0 and float(cp.abs(dz).max()) == 0.0
+
+
+@gpu
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dropout_kernel_matches_reference_for_the_same_seed(dtype):
+    x = lucid.tensor(np.random.default_rng(0).standard_normal((64, 33)).astype(dtype), device="gpu", requires_grad=True)
+    g = lucid.tensor(np.random.default_rng(1).standard_normal((64, 33)).astype(dtype), device="gpu")
+    outs = []
+    for on in (True, False):
+        lucid.random.seed(3)
+        x.grad = None
+        if on:
+            y = F.dropout(x, 0.3)
+        else:
+            with cuda.disabled():
+                y = F.dropout(x, 0.3)
+        y.backward(g)
+        outs.append((y.numpy(), lucid._backend.to_numpy(x.grad)))
+    (y1, g1), (y2, g2) = outs
+    np.testing.assert_array_equal(y1 == 0, y2 == 0)
+    np.testing.assert_allclose(y1.astype(np.float64), y2.astype(np.float64), **TOL[np.dtype(dtype)])
+    np.testing.assert_allclose(g1.astype(np.float64), g2.astype(np.float64), **TOL[np.dtype(dtype)])
+    assert 0.6 < (y1 != 0).mean() < 0.8
+
+
+@gpu
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_functional_ops_with_kernels_equal_the_reference_path(dtype):
+    """The whole op (hooks, casts, backward) with kernels on against kernels off."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 6, 32)).astype(dtype)
+    w, b = rng.standard_normal(32).astype(dtype), rng.standard_normal(32).astype(dtype)
+    t = rng.integers(0, 32, 24)
+    results = []
+    for on in (True, False):
+        xs = lucid.tensor(x, device="gpu", requires_grad=True)
+        ws, bs = lucid.tensor(w, device="gpu", requires_grad=True), lucid.tensor(b, device="gpu", requires_grad=True)
+        q = lucid.tensor(x.reshape(4, 2, 3, 32), device="gpu", requires_grad=True)
+        with (cuda.disabled() if not on else _null()):
+            h = F.layer_norm(F.gelu(xs), (32,), ws, bs)
+            a = F.scaled_dot_product_attention(q, q, q)
+            loss = F.cross_entropy(h.reshape(24, 32), lucid.tensor(t, device="gpu")) + F.softmax(h).sum() * 0 \
+                + (a.float() ** 2).mean()
+            loss.backward()
+        results.append([loss.numpy()] + [lucid._backend.to_numpy(v.grad) for v in (xs, ws, bs, q)])
+    for a, c in zip(*results):
+        np.testing.assert_allclose(a.astype(np.float64), c.astype(np.float64),
+                                   **{k: 20 * v for k, v in TOL[np.dtype(dtype)].items()})
+
+
+def _null():
+    import contextlib
+
+    return contextlib.nullcontext()
