@@ -74,15 +74,15 @@ def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device):
     """
     if attention_mask is None:
         return None
-    xp = _backend.get_xp(device)
     if isinstance(attention_mask, Tensor):
         if attention_mask.device != device:
             raise RuntimeError(
                 f"expected all tensors on the same device, found devices '{device}' (the model) and "
                 f"'{attention_mask.device}' (attention_mask); move one with .to(device)"
             )
-        mask = attention_mask.data
+        xp, mask = attention_mask.xp, attention_mask.data
     else:
+        xp = _backend.get_xp(device)
         mask = xp.asarray(attention_mask)
     dtype = np.dtype(dtype)
     if mask.ndim == 2:

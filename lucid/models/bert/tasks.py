@@ -300,6 +300,7 @@ class BERTForMaskedLM(_TaskModel):
             raise TypeError(f"input_ids must be integer token ids, got dtype {ids.dtype}")
         if ids.ndim != 2:
             raise ValueError(f"input_ids must be 2-D (batch, sequence), got shape {ids.shape}")
+        BERT._check_ids(ids, "input_ids", self.config.vocab_size, "vocab_size")
         xp, device = ids.xp, ids.device
         data = ids.data.astype(xp.int64, copy=False)
         cfg = self.config
