@@ -62,6 +62,34 @@ def _flatten(rows, total):
     return np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=total)
 
 
+def _longest_first(n1, n2, budget):
+    """Token counts a text pair of ``n1`` and ``n2`` tokens keeps under longest-first truncation
+    to ``budget`` tokens, by the rule of the Rust ``tokenizers`` library (the shorter text is kept
+    whole when it fits in half the budget; otherwise both get half, the second the odd token).
+
+    Example:
+        >>> _longest_first(2, 100, 10), _longest_first(40, 50, 9), _longest_first(3, 4, 10)
+        ((2, 8), (4, 5), (3, 4))
+    """
+    if n1 + n2 <= budget:
+        return n1, n2
+    swap = n1 > n2
+    if swap:
+        n1, n2 = n2, n1
+    n2 = n1 if n1 > budget else max(n1, budget - n1)
+    if n1 + n2 > budget:
+        n1 = budget // 2
+        n2 = n1 + budget % 2
+    return (n2, n1) if swap else (n1, n2)
+
+
+def _cut_after(text, offsets, n):
+    """``text`` up to the end of its ``n``-th token (``offsets``: the tokens' character spans)."""
+    if n >= len(offsets):
+        return text
+    return text[: offsets[n - 1][1]] if n > 0 else ""
+
+
 def _read_vocab_txt(path) -> dict[str, int]:
     # Same reading as transformers' load_vocab: one token per line (universal newlines), a token's id is
     # its line number, and a repeated token keeps its last line.
@@ -432,10 +460,39 @@ class BERTTokenizerFast:
             if truncate_to < need:
                 raise ValueError(f"max_length={truncate_to} cannot hold the {need} special tokens of a "
                                  f"{'text pair' if has_pair else 'text'}; use max_length >= {need}")
+        if truncate_to is not None:
+            budget = truncate_to - (3 if add_special_tokens else 0)
+            if isinstance(inputs, str) and single_pair is not None:
+                inputs, single_pair = self._cut_long_pairs([(inputs, single_pair)], budget)[0]
+            elif not isinstance(inputs, str) and inputs and isinstance(inputs[0], tuple):
+                inputs = self._cut_long_pairs(inputs, budget)
         self._configure(truncate_to, pad)
         if isinstance(inputs, str):
             return self._tk.encode(inputs, single_pair, add_special_tokens=add_special_tokens)
         return self._encode_batch_rust(inputs, add_special_tokens=add_special_tokens)
+
+    def _cut_long_pairs(self, pairs, budget):
+        """Pairs whose two texts are cut where longest-first truncation to ``budget`` content tokens
+        would cut them.
+
+        Rust truncates a pair by splitting both texts into overflowing pieces and then combines every
+        piece of one with every piece of the other: time and memory grow with the product of the two
+        lengths (gigabytes for two long documents; tokenizers#2035). A long pair is therefore tokenized
+        once without truncation, its token counts give the kept lengths (Rust's rule), and each text is
+        cut after its last kept token (a token boundary, so the kept tokens do not change); Rust then
+        has (almost) nothing left to truncate. Short pairs are passed through untouched.
+        """
+        long = [i for i, (a, b) in enumerate(pairs) if len(a) + len(b) > 4 * budget + 64]
+        if not long:
+            return pairs
+        self._configure(None, None)
+        encs = self._tk.encode_batch([t for i in long for t in pairs[i]], add_special_tokens=False)
+        out = list(pairs)
+        for k, i in enumerate(long):
+            ea, eb = encs[2 * k], encs[2 * k + 1]
+            n1, n2 = _longest_first(len(ea.ids), len(eb.ids), budget)
+            out[i] = (_cut_after(pairs[i][0], ea.offsets, n1), _cut_after(pairs[i][1], eb.offsets, n2))
+        return out
 
     # ---- single texts -----------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[str]:
