@@ -4,10 +4,19 @@ temporaries stay in the L2 cache, spread over a few threads.
 NumPy releases the GIL inside its ufunc loops, so the blocks of one elementwise kernel
 run truly in parallel. CuPy arrays skip all of this: a GPU kernel gets the whole array
 in one call.
+
+Matrix products that run on this pool (the attention's many small per-head GEMMs, and the
+row halves of a linear layer's GEMM) run with OpenBLAS held at one thread
+(:func:`single_threaded_blas`): OpenBLAS's own threads busy-wait between calls, so
+otherwise they would fight this pool for the same cores, and a batch of tiny GEMMs, each
+synchronising two OpenBLAS threads, stalls badly on a machine with any other load.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import glob
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -119,3 +128,168 @@ def row_blocks(n_rows: int, row_size: int, fn, scratch=None, numpy=True):
         for f in futures:
             f.result()
     return results
+
+
+def run_tasks(n_tasks: int, fn, scratch=None, parallel=True):
+    """Call ``fn(lo, hi, buffers)`` over ``[0, n_tasks)`` in contiguous chunks, one chunk
+    per thread (the calling thread takes the first). ``scratch()`` (optional) makes one
+    thread's reusable buffers. Returns the chunks' results in order.
+
+    For coarse tasks (a few heads of attention, half a GEMM) where :func:`row_blocks`'
+    cache-sized blocking is done by the caller.
+    """
+    threads = min(get_num_threads(), n_tasks) if parallel else 1
+    if threads < 2:
+        return [fn(0, n_tasks, scratch() if scratch else None)] if n_tasks else []
+    bounds = [(n_tasks * i // threads, n_tasks * (i + 1) // threads) for i in range(threads)]
+
+    def work(lo, hi):
+        return fn(lo, hi, scratch() if scratch else None)
+
+    pool = _get_pool(threads - 1)
+    futures = [pool.submit(work, lo, hi) for lo, hi in bounds[1:]]
+    try:
+        first = work(*bounds[0])
+    finally:
+        rest = [f.result() for f in futures]
+    return [first] + rest
+
+
+# ---- OpenBLAS thread control ------------------------------------------------------------------
+_blas = None  # (set, get) ctypes functions of NumPy's OpenBLAS, False when not found
+_blas_depth = 0
+_blas_prev = None
+
+
+def _find_openblas():
+    """``(set_num_threads, get_num_threads)`` of the OpenBLAS NumPy links, or None."""
+    candidates = []
+    libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+    candidates += sorted(glob.glob(os.path.join(libs, "*openblas*")))
+    try:  # any OpenBLAS already mapped into this process (system NumPy builds)
+        with open("/proc/self/maps") as f:
+            candidates += sorted({line.split()[-1] for line in f if "openblas" in line.lower() and "/" in line})
+    except OSError:
+        pass
+    names = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
+             "openblas_set_num_threads")
+    for path in candidates:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in names:
+            setter = getattr(lib, name, None)
+            getter = getattr(lib, name.replace("set_num", "get_num"), None)
+            if setter is not None and getter is not None:
+                setter.argtypes, setter.restype = [ctypes.c_int], None
+                getter.argtypes, getter.restype = [], ctypes.c_int
+                return setter, getter
+    return None
+
+
+def blas_control_available() -> bool:
+    """Whether lucid can hold NumPy's OpenBLAS at one thread (so GEMMs can run on this pool)."""
+    global _blas
+    if _blas is None:
+        with _lock:
+            if _blas is None:
+                try:
+                    _blas = _find_openblas() or False
+                except Exception:  # never let a probe break the kernels
+                    _blas = False
+    return bool(_blas)
+
+
+@contextlib.contextmanager
+def single_threaded_blas():
+    """Hold OpenBLAS at one thread inside the block (restored on exit; nests, thread-safe).
+
+    Without a controllable OpenBLAS this does nothing.
+    """
+    global _blas_depth, _blas_prev
+    if not blas_control_available():
+        yield
+        return
+    setter, getter = _blas
+    with _lock:
+        if _blas_depth == 0:
+            _blas_prev = getter()
+            if _blas_prev > 1:
+                setter(1)
+        _blas_depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _blas_depth -= 1
+            if _blas_depth == 0 and _blas_prev is not None and _blas_prev > 1:
+                setter(_blas_prev)
+
+
+#: Below this many multiply-adds a GEMM runs in one piece (still with OpenBLAS at one thread).
+GEMM_SPLIT_MIN = 1 << 24
+#: Narrowest piece of a split GEMM (OpenBLAS keeps ~97% of its speed down to 256).
+GEMM_MIN_PIECE = 256
+
+
+def matmul(a, b, out=None, epilogue=None):
+    """``a @ b`` for 2-D NumPy arrays on the kernel threads, OpenBLAS held at one thread.
+
+    The output is cut along its longer side into ``threads * r`` equal pieces (handed out
+    one at a time, so a thread slowed by other load takes fewer). ``epilogue(out_piece,
+    rows, cols)`` (slices of the full output) runs on each piece right after its GEMM,
+    while it is still warm, e.g. adding a bias. CuPy arrays get one plain ``matmul``.
+    """
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+        xp = _xp_of(a)
+        out = xp.matmul(a, b, out=out)
+        if epilogue is not None:
+            epilogue(out, slice(None), slice(None))
+        return out
+    m, n = a.shape[0], b.shape[1]
+    if out is None:
+        out = np.empty((m, n), np.result_type(a.dtype, b.dtype))
+    threads = get_num_threads()
+    work = m * n * a.shape[1]
+    if threads < 2 or work < GEMM_SPLIT_MIN:
+        with single_threaded_blas():
+            np.matmul(a, b, out=out)
+        if epilogue is not None:
+            epilogue(out, slice(None), slice(None))
+        return out
+    along_n = n >= m
+    size = n if along_n else m
+    pieces = threads * max(1, min(4, size // (GEMM_MIN_PIECE * threads)))
+    bounds = [(size * i // pieces, size * (i + 1) // pieces) for i in range(pieces)]
+    counter = iter(range(pieces))  # next() on a range iterator is atomic under the GIL
+    full = slice(None)
+
+    def task(lo, hi, _):
+        for i in counter:
+            s = slice(*bounds[i])
+            if along_n:
+                np.matmul(a, b[:, s], out=out[:, s])
+                rows, cols = full, s
+            else:
+                np.matmul(a[s], b, out=out[s])
+                rows, cols = s, full
+            if epilogue is not None:
+                epilogue(out[rows, cols], rows, cols)
+
+    with single_threaded_blas():
+        run_tasks(threads, task)
+    return out
+
+
+def _xp_of(arr):
+    if isinstance(arr, np.ndarray):
+        return np
+    import cupy
+
+    return cupy
+
+
+def xp_empty_like_row(a):
+    """An uninitialised 1-D array of ``a.shape[1]`` entries of ``a``'s dtype on ``a``'s device."""
+    return _xp_of(a).empty(a.shape[1], a.dtype)

@@ -9,12 +9,27 @@ GEMMs and the softmax backward in place on the ``(..., L, S)`` buffer.
 Masks are additive in the compute dtype; a boolean mask (True = attend) becomes 0 or
 the dtype's most negative finite value, never ``-inf``, so a fully masked row gives a
 uniform distribution instead of NaN.
+
+NumPy float32/float64 inputs with equal batch shapes (BERT's ``(batch, heads, L, E)``
+views of the projections) take a blocked path instead: a few heads at a time, so a
+block's scores stay in the L2 cache from the GEMM through mask, softmax and dropout to
+the second GEMM, with the blocks spread over the kernel threads and OpenBLAS held at
+one thread (96 tiny GEMMs each synchronising OpenBLAS's threads stall badly). Its outputs
+take the layout of the query (the output of BERT's head split is then already in
+``(batch, L, heads, E)`` order, so merging the heads is free), and no-grad calls keep
+no ``(L, S)`` buffer beyond a block. The ``xp`` code above stays the reference for CuPy,
+float16, broadcast batches and masks that need a gradient.
 """
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
+
 from ..._function import make_result, needs_grad
-from ._common import compute_dtype, most_negative
+from . import _blocks
+from ._common import compute_dtype, most_negative, rowdot
 from .dropout import keep_mask
 from .softmax import softmax_backward_rows_, softmax_rows_
 
@@ -35,6 +50,151 @@ def causal_mask(xp, L, S, dtype):
     return additive_mask(xp, xp.tri(L, S, dtype=bool), dtype)
 
 
+#: Most scores per block of heads (elements): up to 8 heads of 128 x 128. Fewer, larger
+#: blocks beat cache-sized ones here: each block's dozen NumPy calls hand the GIL around.
+BLOCK_SCORES = 131072
+
+
+def _blocked_ok(q, k, v, ct, mask_parent):
+    return (isinstance(q, np.ndarray) and isinstance(k, np.ndarray) and isinstance(v, np.ndarray)
+            and q.dtype == ct and k.dtype == ct and v.dtype == ct and q.ndim >= 3
+            and q.shape[:-2] == k.shape[:-2] == v.shape[:-2] and q.size > 0 and k.shape[-2] > 0
+            and (mask_parent is None or not mask_parent.requires_grad))
+
+
+class _Plan:
+    """The blocks of the batch dims: an outer index over all batch dims but the last, and
+    ``hb`` entries of the last (the heads) per block."""
+
+    def __init__(self, lead, L, S):
+        self.lead = lead
+        self.H = lead[-1]
+        most = max(1, min(self.H, BLOCK_SCORES // max(L * S, 1)))
+        self.per_outer = -(-self.H // most)
+        self.hb = -(-self.H // self.per_outer)  # equal blocks: 12 heads as 6 + 6, not 8 + 4
+        self.outer = list(np.ndindex(*lead[:-1]))
+        self.n = len(self.outer) * self.per_outer
+
+    def index(self, u):
+        o, j = divmod(u, self.per_outer)
+        h0 = j * self.hb
+        h1 = min(self.H, h0 + self.hb)
+        return self.outer[o] + (slice(h0, h1),), h1 - h0
+
+
+def _run(plan, fn, scratch):
+    """``fn(index, n, buffers)`` for every block, blocks handed out one at a time to the
+    kernel threads (a thread slowed by other load just takes fewer), BLAS single-threaded."""
+    counter = itertools.count()
+
+    def work(lo, hi, buf):
+        while True:
+            u = next(counter)  # atomic under the GIL
+            if u >= plan.n:
+                return
+            idx, n = plan.index(u)
+            fn(idx, n, buf)
+
+    with _blocks.single_threaded_blas():
+        _blocks.run_tasks(max(1, min(plan.n, _blocks.get_num_threads())), work, scratch)
+
+
+def _softmax_block(rows, mbuf):
+    """Softmax over the last axis of contiguous 2-D ``rows``, in place."""
+    m = mbuf[: rows.shape[0]]
+    np.max(rows, axis=1, keepdims=True, out=m)
+    rows -= m
+    np.exp(rows, out=rows)
+    np.sum(rows, axis=1, keepdims=True, out=m)
+    np.divide(1.0, m, out=m)
+    rows *= m
+
+
+def _blocked_forward(q, k, v, bias, keep, inv_keep, scale, save):
+    """Attention over blocks of heads; returns ``(out, p or None)`` (``p``: the
+    probabilities before dropout, kept only when ``save``)."""
+    lead, L, E = q.shape[:-2], q.shape[-2], q.shape[-1]
+    S, Ev = k.shape[-2], v.shape[-1]
+    ct = q.dtype
+    plan = _Plan(lead, L, S)
+    out = np.empty_like(q, shape=lead + (L, Ev))  # the query's layout (order "K")
+    p_all = np.empty(lead + (L, S), ct) if save else None
+    biasb = None if bias is None else np.broadcast_to(bias, lead + (L, S))
+    hb = plan.hb
+    sc = ct.type(scale)
+
+    def scratch():
+        return (np.empty((hb, L, E), ct), np.empty((hb, L, S), ct), np.empty((hb, L, S), ct),
+                np.empty((hb * L, 1), ct))
+
+    def block(idx, n, buf):
+        qs, sbuf, dbuf, mbuf = buf
+        qs = qs[:n]
+        np.multiply(q[idx], sc, out=qs)  # scaling (L, E) is cheaper than (L, S); contiguous for the GEMM
+        s = p_all[idx] if save else sbuf[:n]
+        np.matmul(qs, np.swapaxes(k[idx], -1, -2), out=s)
+        if biasb is not None:
+            s += biasb[idx]
+        _softmax_block(s.reshape(-1, S), mbuf)
+        pd = s
+        if keep is not None:
+            pd = dbuf[:n]
+            np.multiply(s, keep[idx], out=pd)
+            pd *= inv_keep
+        np.matmul(pd, v[idx], out=out[idx])
+
+    _run(plan, block, scratch)
+    return out, p_all
+
+
+def _blocked_backward(g, q, k, v, p_all, keep, inv_keep, scale, want_q, want_k, want_v):
+    lead, L, E = q.shape[:-2], q.shape[-2], q.shape[-1]
+    S, Ev = k.shape[-2], v.shape[-1]
+    ct = q.dtype
+    plan = _Plan(lead, L, S)
+    gq = np.empty_like(q) if want_q else None
+    gk = np.empty_like(k) if want_k else None
+    gv = np.empty_like(v) if want_v else None
+    hb = plan.hb
+    sc = ct.type(scale)
+
+    def scratch():
+        return np.empty((hb, L, S), ct), np.empty((hb, L, S), ct), np.empty((hb, L, E), ct)
+
+    def block(idx, n, buf):
+        abuf, dbuf, qbuf = buf
+        gb, p = g[idx], p_all[idx]
+        if want_v:
+            pd = p
+            if keep is not None:
+                pd = dbuf[:n]
+                np.multiply(p, keep[idx], out=pd)
+                pd *= inv_keep
+            np.matmul(np.swapaxes(pd, -1, -2), gb, out=gv[idx])
+        if not (want_q or want_k):
+            return
+        ga = abuf[:n]
+        np.matmul(gb, np.swapaxes(v[idx], -1, -2), out=ga)  # gradient w.r.t. the kept probabilities
+        if keep is not None:
+            ga *= keep[idx]
+            ga *= inv_keep
+        rows, prow = ga.reshape(-1, S), p.reshape(-1, S)
+        dot = rowdot(np, rows, prow)
+        rows -= dot[:, None]
+        rows *= prow  # now the gradient w.r.t. the (scaled, masked) scores
+        if want_q:
+            out = gq[idx]
+            np.matmul(ga, k[idx], out=out)
+            out *= sc
+        if want_k:
+            qs = qbuf[:n]
+            np.multiply(q[idx], sc, out=qs)
+            np.matmul(np.swapaxes(ga, -1, -2), qs, out=gk[idx])
+
+    _run(plan, block, scratch)
+    return gq, gk, gv
+
+
 def attention(query, key, value, mask=None, dropout_p=0.0, is_causal=False, scale=None, device="cpu"):
     """The attention op on tensors; ``mask`` is ``None``, a bool tensor or a float tensor
     (already checked for device and broadcastability)."""
@@ -45,14 +205,6 @@ def attention(query, key, value, mask=None, dropout_p=0.0, is_causal=False, scal
     L, S = q.shape[-2], k.shape[-2]
     if scale is None:
         scale = 1.0 / float(E) ** 0.5
-    if q.dtype == ct:
-        qs = q * ct.type(scale)  # scaling the (L, E) query is cheaper than the (L, S) scores
-    else:
-        qs = q.astype(ct)
-        qs *= scale
-    kc = k.astype(ct, copy=False)
-    vc = v.astype(ct, copy=False)
-    s = qs @ xp.swapaxes(kc, -1, -2)  # (..., L, S), a fresh buffer we own
     mask_parent = None
     bias = None
     if mask is not None:
@@ -69,6 +221,45 @@ def attention(query, key, value, mask=None, dropout_p=0.0, is_causal=False, scal
             with _errstate(xp):
                 bias = bias + causal
             xp.maximum(bias, ct.type(most_negative(ct)), out=bias)
+    parents = (query, key, value) if mask_parent is None else (query, key, value, mask_parent)
+    want = needs_grad(*parents)
+    if _blocked_ok(q, k, v, ct, mask_parent):
+        return _attention_blocked(query, key, value, parents, bias, dropout_p, scale, device, want)
+    return _attention_reference(query, key, value, parents, mask_parent, bias, dropout_p, scale, device, want)
+
+
+def _attention_blocked(query, key, value, parents, bias, dropout_p, scale, device, want):
+    q, k, v = query.data, key.data, value.data
+    keep, inv_keep = None, 1.0
+    if dropout_p > 0.0:
+        keep = keep_mask(q.shape[:-1] + (k.shape[-2],), dropout_p, device, q.dtype)
+        inv_keep = 1.0 / (1.0 - dropout_p) if dropout_p < 1.0 else 0.0
+    out, p_all = _blocked_forward(q, k, v, bias, keep, inv_keep, scale, want)
+    if not want:
+        return make_result(out, parents, None, "scaled_dot_product_attention")
+
+    def backward(g):
+        g = g.astype(q.dtype, copy=False)
+        return _blocked_backward(g, q, k, v, p_all, keep, inv_keep, scale,
+                                 query.requires_grad, key.requires_grad, value.requires_grad)
+
+    return make_result(out, parents, backward, "scaled_dot_product_attention")
+
+
+def _attention_reference(query, key, value, parents, mask_parent, bias, dropout_p, scale, device, want):
+    """The plain ``xp`` attention (any device, dtype and broadcast batch shapes)."""
+    xp = query.xp
+    q, k, v = query.data, key.data, value.data
+    ct = compute_dtype(q.dtype)
+    S = k.shape[-2]
+    if q.dtype == ct:
+        qs = q * ct.type(scale)  # scaling the (L, E) query is cheaper than the (L, S) scores
+    else:
+        qs = q.astype(ct)
+        qs *= scale
+    kc = k.astype(ct, copy=False)
+    vc = v.astype(ct, copy=False)
+    s = qs @ xp.swapaxes(kc, -1, -2)  # (..., L, S), a fresh buffer we own
     if bias is not None:
         s += bias
     if s.ndim == 2:
@@ -85,8 +276,7 @@ def attention(query, key, value, mask=None, dropout_p=0.0, is_causal=False, scal
     else:
         pd = p
     out = (pd @ vc).astype(q.dtype, copy=False)
-    parents = (query, key, value) if mask_parent is None else (query, key, value, mask_parent)
-    if not needs_grad(*parents):
+    if not want:
         return make_result(out, parents, None, "scaled_dot_product_attention")
 
     def backward(g):

@@ -1,0 +1,156 @@
+"""The blocked, threaded NumPy paths of lucid.nn.kernels against their plain xp reference
+code (and NumPy/PyTorch): attention over blocks of heads, GEMMs split over the kernel
+threads with OpenBLAS held at one thread, the linear layer's fused bias and bias gradient."""
+
+import numpy as np
+import pytest
+import torch
+
+import lucid
+import lucid.nn.functional as F
+from lucid.nn.kernels import _blocks
+from lucid.nn.kernels import attention as katt
+
+RNG = np.random.default_rng(77)
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def threads(request):
+    old = _blocks.get_num_threads()
+    _blocks.set_num_threads(request.param)
+    yield request.param
+    _blocks.set_num_threads(old)
+
+
+def _heads_view(b, s, h, d, dtype):
+    """A (b, h, s, d) view of a (b, s, h * d) projection, as BERT's head split makes."""
+    x = RNG.standard_normal((b, s, h * d)).astype(dtype)
+    return x.reshape(b, s, h, d).transpose(0, 2, 1, 3)
+
+
+def _run_attention(q, k, v, mask, reference, monkeypatch, **kw):
+    with monkeypatch.context() as m:
+        if reference:
+            m.setattr(katt, "_blocked_ok", lambda *a: False)
+        ts = [lucid.Tensor(a.copy(order="K"), requires_grad=True) for a in (q, k, v)]
+        out = F.scaled_dot_product_attention(*ts, attn_mask=None if mask is None else lucid.Tensor(mask), **kw)
+        g = np.random.default_rng(5).standard_normal(out.shape).astype(q.dtype)
+        (out * lucid.Tensor(g)).sum().backward()
+    return [out.numpy()] + [t.grad for t in ts], out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mask_kind", [None, "pad_float", "pad_bool", "full_bool"])
+@pytest.mark.parametrize("dropout_p", [0.0, 0.3])
+@pytest.mark.parametrize("causal", [False, True])
+def test_blocked_attention_equals_reference(dtype, mask_kind, dropout_p, causal, threads, monkeypatch):
+    b, s, h, d = 3, 9, 5, 4
+    q, k, v = (_heads_view(b, s, h, d, dtype) for _ in range(3))
+    mask = None
+    if mask_kind == "pad_float":
+        mask = np.zeros((b, 1, 1, s), dtype)
+        mask[0, ..., 5:] = np.finfo(dtype).min
+    elif mask_kind == "pad_bool":
+        mask = np.ones((b, 1, 1, s), bool)
+        mask[1, ..., 3:] = False
+    elif mask_kind == "full_bool":
+        mask = RNG.random((b, h, s, s)) > 0.4
+    monkeypatch.setattr(katt, "BLOCK_SCORES", 2 * s * s)  # blocks of 2 heads: 5 heads as 2 + 2 + 1
+    lucid.random.seed(21)
+    fast, out = _run_attention(q, k, v, mask, False, monkeypatch, dropout_p=dropout_p, is_causal=causal)
+    lucid.random.seed(21)
+    ref, _ = _run_attention(q, k, v, mask, True, monkeypatch, dropout_p=dropout_p, is_causal=causal)
+    tol = 2e-6 if dtype == np.float32 else 1e-12
+    for name, a, r in zip(("out", "gq", "gk", "gv"), fast, ref):
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol, err_msg=name)
+    # the output has the query's (b, s, h, d) layout, so merging the heads back is free
+    assert out.data.transpose(0, 2, 1, 3).flags["C_CONTIGUOUS"]
+
+
+def test_blocked_attention_matches_torch_in_bert_layout(threads):
+    b, s, h, d = 2, 16, 4, 8
+    q, k, v = (_heads_view(b, s, h, d, np.float32) for _ in range(3))
+    mask = np.zeros((b, 1, 1, s), np.float32)
+    mask[1, ..., 10:] = np.finfo(np.float32).min
+    lt = [lucid.Tensor(a, requires_grad=True) for a in (q, k, v)]
+    tt = [torch.tensor(np.ascontiguousarray(a), requires_grad=True) for a in (q, k, v)]
+    lo = F.scaled_dot_product_attention(*lt, attn_mask=lucid.Tensor(mask))
+    to = torch.nn.functional.scaled_dot_product_attention(*tt, attn_mask=torch.tensor(mask))
+    g = RNG.standard_normal(lo.shape).astype(np.float32)
+    (lo * lucid.Tensor(g)).sum().backward()
+    (to * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=2e-6, atol=2e-6)
+    for a, t in zip(lt, tt):
+        np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=5e-6, atol=5e-6)
+
+
+def test_blocked_attention_no_grad_keeps_no_graph():
+    q, k, v = (lucid.Tensor(_heads_view(2, 6, 3, 4, np.float32), requires_grad=True) for _ in range(3))
+    with lucid.no_grad():
+        out = F.scaled_dot_product_attention(q, k, v)
+    assert not out.requires_grad and out._node is None
+
+
+def test_blocked_attention_grad_for_value_only():
+    q, k = (lucid.Tensor(_heads_view(2, 6, 3, 4, np.float32)) for _ in range(2))
+    v = lucid.Tensor(_heads_view(2, 6, 3, 4, np.float32), requires_grad=True)
+    F.scaled_dot_product_attention(q, k, v).sum().backward()
+    p = torch.softmax(torch.tensor(q.numpy() @ k.numpy().swapaxes(-1, -2) / 2.0), -1).numpy()
+    np.testing.assert_allclose(v.grad, p.swapaxes(-1, -2) @ np.ones((2, 3, 6, 4), np.float32), rtol=2e-6)
+    assert q.grad is None and k.grad is None
+
+
+# ---- GEMMs on the kernel threads ---------------------------------------------------------------
+@pytest.mark.parametrize("m,k,n", [(64, 48, 200), (300, 40, 64), (7, 5, 3), (256, 256, 256)])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_blocks_matmul_equals_numpy(m, k, n, transposed, threads, monkeypatch):
+    monkeypatch.setattr(_blocks, "GEMM_SPLIT_MIN", 1)
+    monkeypatch.setattr(_blocks, "GEMM_MIN_PIECE", 16)
+    a = RNG.standard_normal((k, m) if transposed else (m, k)).astype(np.float32)
+    a = a.T if transposed else a
+    b = RNG.standard_normal((k, n)).astype(np.float32)
+    seen = []
+    out = _blocks.matmul(a, b, epilogue=lambda piece, rows, cols: seen.append((rows, cols)))
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6 * np.abs(ref).max())
+    covered = np.zeros((m, n), int)
+    for rows, cols in seen:
+        covered[rows, cols] += 1
+    assert (covered == 1).all()  # every output entry in exactly one piece
+
+
+@pytest.mark.parametrize("shape", [(2, 40, 24, 96), (2, 48, 96, 24)])  # split along out or in features
+def test_linear_split_bias_and_grads_match_torch(shape, threads, monkeypatch):
+    monkeypatch.setattr(_blocks, "GEMM_SPLIT_MIN", 1)
+    monkeypatch.setattr(_blocks, "GEMM_MIN_PIECE", 8)
+    b, s, n_in, n_out = shape
+    x, w, bias = (RNG.standard_normal(sh).astype(np.float32) for sh in ((b, s, n_in), (n_out, n_in), (n_out,)))
+    lt = [lucid.Tensor(a, requires_grad=True) for a in (x, w, bias)]
+    tt = [torch.tensor(a, requires_grad=True) for a in (x, w, bias)]
+    lo, to = F.linear(*lt), torch.nn.functional.linear(*tt)
+    g = RNG.standard_normal(lo.shape).astype(np.float32)
+    (lo * lucid.Tensor(g)).sum().backward()
+    (to * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=1e-5, atol=1e-5)
+    for a, t in zip(lt, tt):
+        np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-5, atol=1e-4)
+
+
+def test_single_threaded_blas_restores_and_nests():
+    if not _blocks.blas_control_available():
+        pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can control")
+    _set, get = _blocks._blas
+    before = get()
+    with _blocks.single_threaded_blas():
+        assert get() == 1
+        with _blocks.single_threaded_blas():
+            assert get() == 1
+        assert get() == 1
+    assert get() == before
+
+
+def test_run_tasks_covers_every_task_once(threads):
+    hits = []
+    _blocks.run_tasks(7, lambda lo, hi, buf: hits.extend(range(lo, hi)))
+    assert sorted(hits) == list(range(7))
+    assert _blocks.run_tasks(0, lambda lo, hi, buf: 1) == []
