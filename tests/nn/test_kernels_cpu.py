@@ -154,3 +154,16 @@ def test_run_tasks_covers_every_task_once(threads):
     _blocks.run_tasks(7, lambda lo, hi, buf: hits.extend(range(lo, hi)))
     assert sorted(hits) == list(range(7))
     assert _blocks.run_tasks(0, lambda lo, hi, buf: 1) == []
+
+
+# ---- embedding backward --------------------------------------------------------------------------
+@pytest.mark.parametrize("ids", [[3, 1, 3, 3, 0, 7, 1], [5], []])
+def test_rows_scatter_add_equals_add_at(ids):
+    from lucid.nn.kernels.embedding import rows_scatter_add
+
+    ids = np.array(ids, dtype=np.int64)
+    rows = RNG.standard_normal((ids.size, 4)).astype(np.float32)
+    target = RNG.standard_normal((9, 4)).astype(np.float32)
+    expected = target.copy()
+    np.add.at(expected, ids, rows)
+    np.testing.assert_allclose(rows_scatter_add(target, ids, rows), expected, rtol=1e-6, atol=1e-6)

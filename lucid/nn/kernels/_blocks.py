@@ -85,6 +85,37 @@ def _get_pool(workers):
         return _pool
 
 
+# ---- memory reuse ---------------------------------------------------------------------------------
+#: glibc's largest mmap threshold (HEAP_MAX_SIZE / 2 on 64-bit): blocks up to this come from the heap.
+_MMAP_THRESHOLD = 32 * 1024 * 1024
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameter numbers (malloc.h)
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc to serve arrays up to 32 MiB from its heap and never trim the heap, so
+    memory a training step frees is reused by the next step instead of being unmapped and
+    faulted in again (a BERT-base step otherwise spends ~10% of its time in page faults).
+    Peak RSS is unchanged; idle RSS stays at the peak. Skipped (returns False) off glibc or
+    with ``LUCID_KEEP_FREED_MEMORY=0``.
+    """
+    if os.environ.get("LUCID_KEEP_FREED_MEMORY", "1") == "0":
+        return False
+    try:
+        libc = ctypes.CDLL(None)
+        if not hasattr(libc, "gnu_get_libc_version"):
+            return False
+        mallopt = libc.mallopt
+        mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+        ok = mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) == 1
+        ok = mallopt(_M_TRIM_THRESHOLD, 2**31 - 1) == 1 and ok
+        return ok
+    except (OSError, AttributeError):
+        return False
+
+
+MEMORY_REUSE = keep_freed_memory()
+
+
 def _forget_pool():  # a forked child does not inherit the pool's threads
     global _pool
     _pool = None
