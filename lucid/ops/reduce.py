@@ -33,6 +33,16 @@ def sum(a, axis=None, keepdims=False):
     return make_result(out, (a,), backward, "sum")
 
 
+def _float_input(a, axis):
+    """The reduced axes, the data as floats (integers give float32), the count reduced and xp."""
+    axes = normalize_axis(axis, a.ndim)
+    x = a.data if a.data.dtype.kind == "f" else a.data.astype("float32")
+    count = 1
+    for i in axes:
+        count *= x.shape[i]
+    return axes, x, count, a.xp
+
+
 def mean(a, axis=None, keepdims=False):
     """Arithmetic mean over ``axis`` (integers give float32).
 
@@ -41,14 +51,7 @@ def mean(a, axis=None, keepdims=False):
         >>> lucid.mean(lucid.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0).tolist()
         [2.0, 3.0]
     """
-    axes = normalize_axis(axis, a.ndim)
-    x = a.data
-    xp = a.xp
-    if x.dtype.kind != "f":
-        x = x.astype("float32")
-    count = 1
-    for i in axes:
-        count *= x.shape[i]
+    axes, x, count, xp = _float_input(a, axis)
     out = x.mean(axis=axes, keepdims=keepdims)
 
     def backward(g):
@@ -65,14 +68,7 @@ def var(a, axis=None, keepdims=False):
         >>> lucid.var(lucid.tensor([1.0, 3.0])).item()
         1.0
     """
-    axes = normalize_axis(axis, a.ndim)
-    x = a.data
-    xp = a.xp
-    if x.dtype.kind != "f":
-        x = x.astype("float32")
-    count = 1
-    for i in axes:
-        count *= x.shape[i]
+    axes, x, count, xp = _float_input(a, axis)
     centered = x - x.mean(axis=axes, keepdims=True)
     out = (centered * centered).mean(axis=axes, keepdims=keepdims)
 
