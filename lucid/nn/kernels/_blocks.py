@@ -143,18 +143,19 @@ def row_blocks(n_rows: int, row_size: int, fn, scratch=None, numpy=True):
         return [fn(lo, hi, buf) for lo, hi in bounds]
 
     results = [None] * len(bounds)
-    per = -(-len(bounds) // threads)
+    order = iter(range(len(bounds)))  # blocks handed out one at a time (next() is atomic under the GIL),
+    # so a thread that other load slows down simply takes fewer blocks
 
-    def work(first):
+    def work():
         buf = scratch(rows) if scratch else None
-        for i in range(first, min(first + per, len(bounds))):
+        for i in order:
             lo, hi = bounds[i]
             results[i] = fn(lo, hi, buf)
 
     pool = _get_pool(threads - 1)
-    futures = [pool.submit(work, first) for first in range(per, len(bounds), per)]
+    futures = [pool.submit(work) for _ in range(threads - 1)]
     try:
-        work(0)
+        work()
     finally:
         for f in futures:
             f.result()
