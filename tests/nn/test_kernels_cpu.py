@@ -167,3 +167,19 @@ def test_rows_scatter_add_equals_add_at(ids):
     expected = target.copy()
     np.add.at(expected, ids, rows)
     np.testing.assert_allclose(rows_scatter_add(target, ids, rows), expected, rtol=1e-6, atol=1e-6)
+
+
+# ---- GELU forward-only path ----------------------------------------------------------------------
+def test_gelu_forward_only_path_matches_float64_reference(threads):
+    from lucid.nn.kernels import gelu as kg
+
+    x = np.linspace(-12, 12, 400001).astype(np.float32)
+    x[:5] = [0.0, -0.0, 100.0, -100.0, np.float32(1e-30)]
+    y, d = kg.gelu_arrays(x, "none", False)
+    yr, _ = kg._reference(np, x.astype(np.float64), "none", False)
+    assert d is None
+    assert np.abs(y - yr).max() < 6e-7  # as for the path that also returns the derivative
+    y_grad_path, _ = kg.gelu_arrays(x, "none", True)
+    assert np.abs(y - y_grad_path).max() < 6e-7
+    with lucid.no_grad():  # the functional op takes this path under no-grad
+        np.testing.assert_array_equal(F.gelu(lucid.Tensor(x)).numpy(), y)

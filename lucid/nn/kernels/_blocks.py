@@ -125,17 +125,17 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def row_blocks(n_rows: int, row_size: int, fn, scratch=None, numpy=True):
+def row_blocks(n_rows: int, row_size: int, fn, scratch=None, numpy=True, block_elems=None):
     """Call ``fn(lo, hi, buffers)`` for row blocks ``[lo, hi)`` covering ``range(n_rows)``.
 
     ``scratch(rows)`` (optional) makes one thread's temporary buffers for blocks of up to
     ``rows`` rows; they are reused across that thread's blocks. Returns the list of
     ``fn``'s results in block order. With ``numpy=False`` (CuPy arrays) ``fn`` runs once
-    over all rows.
+    over all rows. ``block_elems`` overrides :data:`BLOCK_ELEMS` for this call.
     """
     if not numpy or n_rows == 0:
         return [fn(0, n_rows, scratch(n_rows) if scratch else None)]
-    rows = max(1, min(n_rows, BLOCK_ELEMS // max(row_size, 1)))
+    rows = max(1, min(n_rows, (block_elems or BLOCK_ELEMS) // max(row_size, 1)))
     bounds = [(lo, min(n_rows, lo + rows)) for lo in range(0, n_rows, rows)]
     threads = min(get_num_threads(), len(bounds))
     if threads < 2 or n_rows * row_size < PARALLEL_MIN_ELEMS:

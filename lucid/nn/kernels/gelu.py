@@ -40,6 +40,9 @@ _TP = _P * _INV_SQRT2
 _HA = tuple(0.5 * a for a in _A)
 _SIGN = np.int32(-(2**31))
 
+#: Elements per block (3 float32 scratch buffers of 256 KiB: L2 and L3, but 2.7x fewer NumPy calls).
+BLOCK_ELEMS = 65536
+
 #: Optional device kernels: ``_GPU[approximate](x, want_grad) -> (y, dy)`` for CuPy arrays.
 _GPU = {}
 
@@ -115,6 +118,32 @@ def _erf_block(x, y, d, buf):
         d += q
 
 
+def _erf_block_forward(x, y, buf):
+    """Forward only: ``gelu(x) = max(x, 0) - |x| q`` with ``q = 0.5 erfc(|x| / sqrt2)`` (for
+    x < 0 that is x q, for x >= 0 x (1 - q)): two passes fewer than building Phi(x) with its
+    sign. ``y`` holds |x| until the last two passes."""
+    t, e, q = buf
+    n = x.shape[0]
+    t, e, q = t[:n], e[:n], q[:n]
+    np.abs(x, out=y)
+    np.multiply(y, _TP, out=t)
+    t += 1.0
+    np.divide(1.0, t, out=t)
+    np.multiply(x, x, out=e)
+    e *= -0.5
+    np.exp(e, out=e)
+    np.multiply(t, _HA[4], out=q)
+    q += _HA[3]
+    for a in _HA[2::-1]:
+        q *= t
+        q += a
+    q *= t
+    q *= e  # q = 0.5 erfc(|x| / sqrt2)
+    q *= y
+    np.maximum(x, 0.0, out=y)
+    y -= q
+
+
 def _tanh_block(x, y, d, buf):
     # 0.5 (1 + tanh u) = sigmoid(2u) = 1 / (1 + E), E = exp(-2u): one exp instead of a slower tanh,
     # and 1 - s = E s without cancellation for the derivative.
@@ -152,10 +181,15 @@ def _fused_f32(x, approximate, want_grad):
     def scratch(n):
         return tuple(np.empty(n, np.float32) for _ in range(3))
 
-    def run(lo, hi, buf):
-        block(flat[lo:hi], y[lo:hi], None if d is None else d[lo:hi], buf)
+    if approximate == "none" and d is None:
+        def run(lo, hi, buf):
+            _erf_block_forward(flat[lo:hi], y[lo:hi], buf)
+    else:
+        def run(lo, hi, buf):
+            block(flat[lo:hi], y[lo:hi], None if d is None else d[lo:hi], buf)
 
-    _blocks.row_blocks(flat.size, 1, run, scratch)
+    # blocks larger than the default: ~20 NumPy calls a block make the per-call cost count
+    _blocks.row_blocks(flat.size, 1, run, scratch, block_elems=BLOCK_ELEMS)
     return y.reshape(x.shape), (None if d is None else d.reshape(x.shape))
 
 
