@@ -10,7 +10,9 @@ Two implementations of the forward:
   NumPy or CuPy. It is the oracle for the tests.
 * ``_fused_f32``: NumPy float32, blocked and threaded (see ``_blocks``), with the
   Abramowitz-Stegun 7.1.26 erfc written out so that its ``exp(-x^2/2)`` term is reused for
-  the derivative. A CuPy ``ElementwiseKernel`` can later go beside it in ``_GPU``.
+  the derivative.
+
+CuPy float32/float16 arrays take the fused kernel in :mod:`lucid.nn.kernels.cuda.gelu`.
 """
 
 from __future__ import annotations
@@ -42,9 +44,6 @@ _SIGN = np.int32(-(2**31))
 
 #: Elements per block (3 float32 scratch buffers of 256 KiB: L2 and L3, but 2.7x fewer NumPy calls).
 BLOCK_ELEMS = 65536
-
-#: Optional device kernels: ``_GPU[approximate](x, want_grad) -> (y, dy)`` for CuPy arrays.
-_GPU = {}
 
 
 def _reference(xp, x, approximate, want_grad):
@@ -201,9 +200,6 @@ def gelu_arrays(x, approximate="none", want_grad=False):
         return _reference(np, x, approximate, want_grad)
     if _cuda.active(x):  # fused CUDA kernel; this module's code stays the reference
         return _cuda.gelu_arrays(x, approximate, want_grad)
-    gpu = _GPU.get(approximate)
-    if gpu is not None:
-        return gpu(x, want_grad)
     import cupy
 
     return _reference(cupy, x, approximate, want_grad)
