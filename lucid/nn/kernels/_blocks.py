@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ._common import xp_of
+
 #: Elements per block and temporary; a kernel keeps ~4 such float32 buffers in a 512 KiB L2.
 BLOCK_ELEMS = 24576
 #: Below this many elements a kernel runs on the calling thread only (a hand-off costs ~20 us).
@@ -274,7 +276,7 @@ def matmul(a, b, out=None, epilogue=None):
     while it is still warm, e.g. adding a bias. CuPy arrays get one plain ``matmul``.
     """
     if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
-        xp = _xp_of(a)
+        xp = xp_of(a)
         out = xp.matmul(a, b, out=out)
         if epilogue is not None:
             epilogue(out, slice(None), slice(None))
@@ -314,14 +316,6 @@ def matmul(a, b, out=None, epilogue=None):
     return out
 
 
-def _xp_of(arr):
-    if isinstance(arr, np.ndarray):
-        return np
-    import cupy
-
-    return cupy
-
-
 def xp_empty_like_row(a):
     """An uninitialised 1-D array of ``a.shape[1]`` entries of ``a``'s dtype on ``a``'s device."""
-    return _xp_of(a).empty(a.shape[1], a.dtype)
+    return xp_of(a).empty(a.shape[1], a.dtype)
