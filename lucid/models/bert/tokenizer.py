@@ -230,11 +230,10 @@ class BERTTokenizerFast:
         self._vocab = checked
         self._id_to_token = id_to_token
 
-        tk = Tokenizer(WordPiece(checked, unk_token=self.unk_token,
-                                 max_input_chars_per_word=self.max_input_chars_per_word,
-                                 continuing_subword_prefix=self.wordpieces_prefix))
-        tk.normalizer = self._normalizer()
-        tk.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tk = self._rust_tokenizer(WordPiece(checked, unk_token=self.unk_token,
+                                            max_input_chars_per_word=self.max_input_chars_per_word,
+                                            continuing_subword_prefix=self.wordpieces_prefix),
+                                  self.all_special_tokens)
         cls, sep = self.cls_token, self.sep_token
         tk.post_processor = processors.TemplateProcessing(
             single=[f"{cls}:0", "$A:0", f"{sep}:0"],
@@ -242,24 +241,23 @@ class BERTTokenizerFast:
             special_tokens=[(cls, checked[cls]), (sep, checked[sep])],
         )
         tk.decoder = decoders.WordPiece(prefix=self.wordpieces_prefix, cleanup=True)
-        # Registered like transformers does: matched verbatim in the raw text, skipped by decode.
-        tk.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in self.all_special_tokens])
         self._tk = tk
         self._encode_batch_rust = getattr(tk, "encode_batch_fast", tk.encode_batch)
         self._mode = (None, None)
         self._special_ids = np.array(sorted(set(self.all_special_ids)), dtype=np.int64)
 
+    def _rust_tokenizer(self, model, specials):
+        """A Rust tokenizer around ``model`` with this tokenizer's normalizer and pre-tokenizer."""
+        tk = Tokenizer(model)
+        tk.normalizer = self._normalizer()
+        tk.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        # Registered like transformers does: matched verbatim in the raw text, skipped by decode.
+        tk.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in specials])
+        return tk
+
     def _normalizer(self):
         return normalizers.BertNormalizer(clean_text=self.clean_text, handle_chinese_chars=self.tokenize_chinese_chars,
                                           strip_accents=self.strip_accents, lowercase=self.lowercase)
-
-    def _settings(self):
-        return {"unk_token": self.unk_token, "pad_token": self.pad_token, "cls_token": self.cls_token,
-                "sep_token": self.sep_token, "mask_token": self.mask_token, "lowercase": self.lowercase,
-                "wordpieces_prefix": self.wordpieces_prefix,
-                "max_input_chars_per_word": self.max_input_chars_per_word, "clean_text": self.clean_text,
-                "strip_accents": self.strip_accents, "tokenize_chinese_chars": self.tokenize_chinese_chars,
-                "model_max_length": self.model_max_length}
 
     def __repr__(self):
         return (f"BERTTokenizerFast(vocab_size={self.vocab_size}, lowercase={self.lowercase}, "
@@ -452,19 +450,19 @@ class BERTTokenizerFast:
 
     def _run(self, inputs, add_special_tokens, truncate_to, pad, single_pair=None):
         """Encode through Rust; a text (pair) alone when ``inputs`` is a str, else a batch."""
+        batch_of_pairs = not isinstance(inputs, str) and inputs and isinstance(inputs[0], tuple)
         if truncate_to is not None and add_special_tokens:
             # Rust silently skips truncation it cannot do (and so returns rows longer than max_length).
-            has_pair = single_pair is not None or (not isinstance(inputs, str) and inputs
-                                                   and isinstance(inputs[0], tuple))
+            has_pair = single_pair is not None or batch_of_pairs
             need = 3 if has_pair else 2
             if truncate_to < need:
                 raise ValueError(f"max_length={truncate_to} cannot hold the {need} special tokens of a "
                                  f"{'text pair' if has_pair else 'text'}; use max_length >= {need}")
         if truncate_to is not None:
             budget = truncate_to - (3 if add_special_tokens else 0)
-            if isinstance(inputs, str) and single_pair is not None:
+            if single_pair is not None:
                 inputs, single_pair = self._cut_long_pairs([(inputs, single_pair)], budget)[0]
-            elif not isinstance(inputs, str) and inputs and isinstance(inputs[0], tuple):
+            elif batch_of_pairs:
                 inputs = self._cut_long_pairs(inputs, budget)
         self._configure(truncate_to, pad)
         if isinstance(inputs, str):
@@ -801,11 +799,9 @@ class BERTTokenizerFast:
             raise ValueError(f"limit_alphabet must be a positive int or None, got {limit_alphabet!r}")
 
         def train(fixed=(), alphabet=None):
-            tk = Tokenizer(WordPiece(unk_token=self.unk_token, max_input_chars_per_word=self.max_input_chars_per_word,
-                                     continuing_subword_prefix=self.wordpieces_prefix))
-            tk.normalizer = self._normalizer()
-            tk.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-            tk.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in specials])
+            tk = self._rust_tokenizer(WordPiece(unk_token=self.unk_token,
+                                                max_input_chars_per_word=self.max_input_chars_per_word,
+                                                continuing_subword_prefix=self.wordpieces_prefix), specials)
             # initial_alphabet + limit_alphabet of the same size keeps exactly that alphabet
             options = {} if alphabet is None else {"initial_alphabet": alphabet, "limit_alphabet": len(alphabet)}
             trainer = trainers.WordPieceTrainer(vocab_size=int(vocab_size), min_frequency=int(min_frequency),
@@ -984,7 +980,7 @@ class BERTTokenizerFast:
                 single = [p["SpecialToken"]["id"] for p in post.get("single", []) if "SpecialToken" in p]
                 if len(single) == 2:
                     from_json_specials["cls_token"], from_json_specials["sep_token"] = single
-                for name, spec in (post.get("special_tokens") or {}).items():
+                for spec in (post.get("special_tokens") or {}).values():
                     if spec.get("ids") and len(spec.get("tokens", [])) == 1:
                         added[spec["tokens"][0]] = (spec["ids"][0], tok_json)
             for entry in data.get("added_tokens") or []:
