@@ -53,6 +53,16 @@ def _activation(name):
     return nn.utils.get_activation_from_name(name)
 
 
+def _check_on_model_device(t, device, name):
+    """Raise RuntimeError naming both devices (the model's and argument ``name``'s) when
+    tensor ``t`` is not on the model's ``device``."""
+    if t.device != device:
+        raise RuntimeError(
+            f"expected all tensors on the same device, found devices '{device}' (the model) and "
+            f"'{t.device}' ({name}); move one with .to(device)"
+        )
+
+
 def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device):
     """Turn a user attention mask into an additive float mask that broadcasts against the
     ``(batch, heads, query, key)`` attention scores.
@@ -75,11 +85,7 @@ def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device):
     if attention_mask is None:
         return None
     if isinstance(attention_mask, Tensor):
-        if attention_mask.device != device:
-            raise RuntimeError(
-                f"expected all tensors on the same device, found devices '{device}' (the model) and "
-                f"'{attention_mask.device}' (attention_mask); move one with .to(device)"
-            )
+        _check_on_model_device(attention_mask, device, "attention_mask")
         xp, mask = attention_mask.xp, attention_mask.data
     else:
         xp = _backend.get_xp(device)
@@ -347,11 +353,8 @@ class BERT(PretrainedMixin, nn.Module):
             except (TypeError, ValueError) as err:
                 raise (TypeError if isinstance(err, TypeError) else ValueError)(f"{name} must be integer token ids (a Tensor, an array or nested lists of "
                                 f"ints), got {type(ids).__name__}: {err}") from err
-        elif ids.device != self.device:
-            raise RuntimeError(
-                f"expected all tensors on the same device, found devices '{self.device}' (the model) and "
-                f"'{ids.device}' ({name}); move one with .to(device)"
-            )
+        else:
+            _check_on_model_device(ids, self.device, name)
         if ids.dtype.kind not in "iu":
             raise TypeError(f"{name} must be an integer tensor, got dtype {ids.dtype}")
         return ids
