@@ -17,8 +17,9 @@ the second GEMM, with the blocks spread over the kernel threads and OpenBLAS hel
 one thread (96 tiny GEMMs each synchronising OpenBLAS's threads stall badly). Its outputs
 take the layout of the query (the output of BERT's head split is then already in
 ``(batch, L, heads, E)`` order, so merging the heads is free), and no-grad calls keep
-no ``(L, S)`` buffer beyond a block. The ``xp`` code above stays the reference for CuPy,
-float16, broadcast batches and masks that need a gradient.
+no ``(L, S)`` buffer beyond a block. The plain ``xp`` code (``_attention_reference``) stays
+the reference, and the path for CuPy, float16, broadcast batches and masks that need a
+gradient.
 """
 
 from __future__ import annotations
@@ -262,11 +263,8 @@ def _attention_reference(query, key, value, parents, mask_parent, bias, dropout_
     s = qs @ xp.swapaxes(kc, -1, -2)  # (..., L, S), a fresh buffer we own
     if bias is not None:
         s += bias
-    if s.ndim == 2:
-        p = softmax_rows_(s)
-    else:
-        p = s
-        softmax_rows_(s.reshape(-1, S))
+    p = s
+    softmax_rows_(s.reshape(-1, S))  # in place: s is a fresh contiguous product, so this is a view
     keep = None
     if dropout_p > 0.0:
         keep = keep_mask(p.shape, dropout_p, device, ct)
