@@ -18,8 +18,8 @@ def _norm(xp, g, norm_type):
     if norm_type == 2.0:
         return xp.sqrt(xp.dot(flat, flat))
     a = xp.abs(flat)
-    if math.isinf(norm_type):
-        return a.max() if norm_type > 0 else a.min()
+    if math.isinf(norm_type):  # only +inf: clip_grad_norm rejects norm_type <= 0
+        return a.max()
     if norm_type == 1.0:
         return a.sum()
     return (a**norm_type).sum() ** (1.0 / norm_type)
