@@ -166,8 +166,6 @@ def _number(kind, convert, ok):
 _positive_int = _number("positive integer", int, lambda v: v >= 1)
 _nonneg_int = _number("non-negative integer", int, lambda v: v >= 0)
 _positive_float = _number("positive number", float, lambda v: v > 0 and math.isfinite(v))
-
-
 _fraction = _number("number in [0, 1)", float, lambda v: 0.0 <= v < 1.0)
 
 
@@ -254,14 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------------------------------
 # data files
 # ---------------------------------------------------------------------------------------------
-def _check_file(path, what="file"):
+def _check_file(path):
     if path is None:
-        raise CLIError(f"no {what} given")
+        raise CLIError("no file given")
     if not os.path.exists(path):
-        raise CLIError(f"no such {what}: {path!r}")
+        raise CLIError(f"no such file: {path!r}")
     if os.path.isdir(path):
-        raise CLIError(f"{what} {path!r} is a directory, expected a file")
-    return path
+        raise CLIError(f"file {path!r} is a directory, expected a file")
 
 
 def _file_format(path):
@@ -450,17 +447,14 @@ def _read_config_json(folder):
         raise CLIError(f"cannot read {os.path.join(folder, 'config.json')!r}: {err}") from None
 
 
-def _id2label(folder, num_labels=None) -> list[str]:
-    cfg = _read_config_json(folder)
-    raw = cfg.get("id2label") or {}
+def _id2label(folder) -> list[str]:
+    """The label names of config.json's ``id2label`` in id order; two generic names without a usable one."""
+    raw = _read_config_json(folder).get("id2label") or {}
     try:
         names = [str(raw[k]) for k in sorted(raw, key=int)]
     except (TypeError, ValueError):
         names = []
-    n = num_labels or len(names) or 2
-    if len(names) != n:
-        names = [f"LABEL_{i}" for i in range(n)]
-    return names
+    return names or ["LABEL_0", "LABEL_1"]
 
 
 def _set_labels(model, names):
@@ -565,18 +559,11 @@ DEMO_SENTENCES = (
 )
 
 
-def _train_tokenizer(texts, vocab_size):
-    from .models import BERTTokenizerFast
-
-    trainer = getattr(BERTTokenizerFast, "train_from_iterator")
-    return trainer(texts, vocab_size=vocab_size)
-
-
 def cmd_demo(args) -> int:
     """Learn a vocabulary, pre-train with masked-LM, fine-tune a classifier, test, save, reload."""
     import lucid
     from .data import SENTIMENT_LABELS, load_corpus, load_sentiment, train_test_split
-    from .models import BERTConfig, BERTForMaskedLM, BERTForSequenceClassification
+    from .models import BERTConfig, BERTForMaskedLM, BERTForSequenceClassification, BERTTokenizerFast
     from .optim import AdamW
 
     t0 = time.perf_counter()
@@ -599,7 +586,7 @@ def cmd_demo(args) -> int:
 
     # Only unlabelled text the model may see: the corpus and the training reviews.
     unlabelled = corpus + train_texts
-    tokenizer = _train_tokenizer(unlabelled, vocab_size=DEMO_VOCAB_SIZE)
+    tokenizer = BERTTokenizerFast.train_from_iterator(unlabelled, vocab_size=DEMO_VOCAB_SIZE)
     _log(f"[2/5] tokenizer: learned a WordPiece vocabulary of {tokenizer.vocab_size} tokens")
 
     config = BERTConfig(vocab_size=tokenizer.vocab_size, hidden_size=64, num_hidden_layers=2,
@@ -661,7 +648,7 @@ def cmd_demo(args) -> int:
     tok2 = _load_tokenizer(clf_dir)
     with lucid.no_grad():
         probs = clf2.predict_proba_from_text(tokenizer=tok2, text_a=list(DEMO_SENTENCES), device=device)
-    probs = np.asarray(probs.numpy() if hasattr(probs, "numpy") else probs, dtype=np.float64)
+    probs = np.asarray(probs.numpy(), dtype=np.float64)
     print(f"held-out accuracy: {acc:.3f} on {len(test_texts)} reviews (chance: 0.500)")
     for text, p in zip(DEMO_SENTENCES, probs):
         k = int(p.argmax())
@@ -689,8 +676,7 @@ def cmd_fill_mask(args) -> int:
     folder = _check_folder(args.model)
     texts = _texts_from_args(args)
     tokenizer = _load_tokenizer(folder)
-    mask_token = tokenizer.mask_token
-    mask_id = tokenizer.convert_tokens_to_ids(mask_token)
+    mask_token, mask_id = tokenizer.mask_token, tokenizer.mask_token_id
     with _notes():
         model = BERTForMaskedLM.from_pretrained(folder)
     model = model.to(args.device)
@@ -699,7 +685,7 @@ def cmd_fill_mask(args) -> int:
     for text, _ in texts:
         if mask_token not in text:
             raise CLIError(f"text has no {mask_token} token: {text!r}")
-        ids = list(tokenizer.encode(text))
+        ids = tokenizer.encode(text)
         with lucid.no_grad():
             logits = model(input_ids=lucid.tensor([ids], device=args.device))
         logits = np.asarray(logits.numpy(), dtype=np.float64)[0]
