@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _backend
@@ -127,10 +129,14 @@ def flatten(a, start_axis=0, end_axis=-1):
         >>> lucid.ones(2, 3, 4).flatten(1).shape
         (2, 12)
     """
+    if a.ndim == 0:
+        return reshape(a, (1,))  # as torch: a 0-d tensor flattens to one element
+    # each axis on its own: a joint tuple would reject start == end as a repeated axis
+    (s,), (e,) = normalize_axis(start_axis, a.ndim), normalize_axis(end_axis, a.ndim)
+    if s > e:
+        raise ValueError(f"flatten start_axis {start_axis} comes after end_axis {end_axis}")
     shape = a.shape
-    s, e = normalize_axis((start_axis, end_axis), a.ndim) if a.ndim else (0, 0)
-    new = shape[:s] + (-1,) + shape[e + 1 :] if a.ndim else (1,)
-    return reshape(a, new)
+    return reshape(a, shape[:s] + (math.prod(shape[s : e + 1]),) + shape[e + 1 :])
 
 
 def astype(a, dtype):
