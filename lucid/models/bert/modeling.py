@@ -49,10 +49,6 @@ def init_bert_weights(module, config: BERTConfig) -> None:
         nn.init.zeros(module.bias)
 
 
-def _activation(name):
-    return nn.utils.get_activation_from_name(name)
-
-
 def _check_on_model_device(t, device, name):
     """Raise RuntimeError naming both devices (the model's and argument ``name``'s) when
     tensor ``t`` is not on the model's ``device``."""
@@ -229,7 +225,7 @@ class BERTIntermediate(nn.Module):
     def __init__(self, config: BERTConfig):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.intermediate_size)
-        self.intermediate_act_fn = _activation(config.hidden_act)
+        self.intermediate_act_fn = nn.utils.get_activation_from_name(config.hidden_act)
 
     def forward(self, hidden_states):
         return self.intermediate_act_fn(self.dense(hidden_states))
