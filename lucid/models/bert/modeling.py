@@ -194,17 +194,25 @@ class BERTSelfAttention(nn.Module):
         return ctx.transpose(0, 2, 1, 3).reshape(b, s, self.all_head_size)
 
 
-class BERTSelfOutput(nn.Module):
-    """Attention output projection, dropout, residual and LayerNorm."""
+class _DenseResidualNorm(nn.Module):
+    """``LayerNorm(dropout(dense(h)) + residual)``, the closing block of both sub-layers;
+    ``in_features`` is the width of ``h``."""
 
-    def __init__(self, config: BERTConfig):
+    def __init__(self, config: BERTConfig, in_features: int):
         super().__init__()
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = nn.Linear(in_features, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, hidden_states, input_tensor):
         return self.LayerNorm(self.dropout(self.dense(hidden_states)) + input_tensor)
+
+
+class BERTSelfOutput(_DenseResidualNorm):
+    """Attention output projection, dropout, residual and LayerNorm."""
+
+    def __init__(self, config: BERTConfig):
+        super().__init__(config, config.hidden_size)
 
 
 class BERTAttention(nn.Module):
@@ -231,17 +239,11 @@ class BERTIntermediate(nn.Module):
         return self.intermediate_act_fn(self.dense(hidden_states))
 
 
-class BERTOutput(nn.Module):
+class BERTOutput(_DenseResidualNorm):
     """Feed-forward contraction, dropout, residual and LayerNorm."""
 
     def __init__(self, config: BERTConfig):
-        super().__init__()
-        self.dense = nn.Linear(config.intermediate_size, config.hidden_size)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
-        self.dropout = nn.Dropout(config.hidden_dropout_prob)
-
-    def forward(self, hidden_states, input_tensor):
-        return self.LayerNorm(self.dropout(self.dense(hidden_states)) + input_tensor)
+        super().__init__(config, config.intermediate_size)
 
 
 class BERTLayer(nn.Module):
