@@ -64,6 +64,8 @@ def main(argv=None) -> int:
                         help="keep every step's loss and its graph (saved activations retained) alive: shows that "
                              "the check catches a leak")
     args = parser.parse_args(argv)
+    if args.warmup < 1:
+        parser.error(f"--warmup must be >= 1 (the reference RSS is read after that step), got {args.warmup}")
     if args.steps <= args.warmup:
         parser.error(f"--steps ({args.steps}) must exceed --warmup ({args.warmup})")
 
@@ -84,6 +86,7 @@ def main(argv=None) -> int:
     print(f"soak: {args.steps} steps, batch {args.batch}, {sum(p.size for p in model.parameters())} parameters, "
           f"{len(train_x)} training texts", flush=True)
     start_rss = start_objects = None
+    acc = float("nan")  # until the first evaluation at step 50 (--every may report earlier)
     kept = []
     t0 = time.perf_counter()
     for step in range(1, args.steps + 1):
