@@ -122,6 +122,16 @@ def embedding(input, weight, padding_idx=None):
     return _embedding.embedding(ids, weight, padding_idx)
 
 
+def _layer_norm_affine(t, name, normalized_shape):
+    """``t`` (layer_norm's weight or bias) as a Tensor of ``normalized_shape``, or None."""
+    if t is None:
+        return None
+    t = _tensor(t, name)
+    if t.shape != normalized_shape:
+        raise ValueError(f"layer_norm {name} must have shape {normalized_shape}, got {t.shape}")
+    return t
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing ``normalized_shape`` dimensions, then scale and shift.
 
@@ -148,18 +158,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     _floating(input, "layer_norm input")
     if not eps > 0:
         raise ValueError(f"layer_norm eps must be positive, got {eps}")
-    others = []
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None:
-            t = _tensor(t, name)
-            if t.shape != normalized_shape:
-                raise ValueError(f"layer_norm {name} must have shape {normalized_shape}, got {t.shape}")
-            others.append(t)
-            if name == "weight":
-                weight = t
-            else:
-                bias = t
-    check_same_device(input, *others)
+    weight = _layer_norm_affine(weight, "weight", normalized_shape)
+    bias = _layer_norm_affine(bias, "bias", normalized_shape)
+    check_same_device(input, *(t for t in (weight, bias) if t is not None))
     if _amp.on(input.device):  # autocast: float32
         input, weight, bias = _amp.high(input, weight, bias)
     return _layer_norm.layer_norm(input, normalized_shape, weight, bias, float(eps))
