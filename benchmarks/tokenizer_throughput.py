@@ -15,26 +15,12 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout too
+from lucid.data import load_corpus  # noqa: E402
 from lucid.models import BERTTokenizerFast  # noqa: E402
-
-_FALLBACK = [
-    "The quick brown fox jumps over the lazy dog.",
-    "Machine learning helps us build useful systems.",
-    "Tokenization quality strongly affects language model performance.",
-    "She walked to the market early in the morning to buy fresh bread.",
-    "Café prices in Zürich are high, but the coffee is excellent!",
-    "北京是中国的首都，也是一座历史悠久的城市。",
-    "Don't forget to bring an umbrella; it might rain later today.",
-    "The committee postponed its decision until more data became available.",
-]
 
 
 def make_texts(n, seed=0):
-    try:
-        from lucid.data import load_corpus
-        sentences = load_corpus()
-    except Exception:  # the shipped corpus is optional for this script
-        sentences = _FALLBACK
+    sentences = load_corpus()
     rng = random.Random(seed)
     return [" ".join(rng.choice(sentences) for _ in range(rng.randint(1, 6))) for _ in range(n)]
 
