@@ -18,10 +18,6 @@ _ERF_Q = (1.0, 0.5028632477758225, 0.11447593177456131, 0.015045385945342379, 0.
       3.805932405133813e-05)
 _CLAMP = 3.92
 
-# Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7 in exact arithmetic): no longer used here, kept
-# because lucid.nn.kernels.gelu builds its fused float32 GELU from these constants.
-_P = 0.3275911
-_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 # Evaluated in float64 over cache-sized chunks: float32 Horner steps would add ~7 ulp of
 # rounding, while float64 temporaries that stay in cache cost less than full-size float32 passes.
 _CHUNK = 1 << 15
