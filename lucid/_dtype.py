@@ -40,13 +40,3 @@ def is_floating(dtype) -> bool:
     """Whether ``dtype`` is a floating-point dtype (only those can carry gradients)."""
     return np.dtype(dtype).kind == "f"
 
-
-def default_dtype_for(value):
-    """The dtype a Python scalar or nested list becomes: float32, int64 or bool."""
-    if isinstance(value, (bool, np.bool_)):
-        return Bool
-    if isinstance(value, (int, np.integer)):
-        return Int64
-    if isinstance(value, (float, np.floating)):
-        return Float32
-    return None

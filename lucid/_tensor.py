@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _backend
-from ._dtype import default_dtype_for, is_floating, to_dtype
+from ._dtype import is_floating, to_dtype
 
 
 def _as_array(data, dtype, device):
