@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from ...._function import make_result, needs_grad
+from ....ops._util import check_same_device
 from .._common import compute_dtype
 from . import _build
 
@@ -80,8 +81,7 @@ def bias_gelu(a, bias, approximate="none"):
 
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu approximate must be 'none' or 'tanh', got {approximate!r}")
-    if a.device != bias.device:
-        raise RuntimeError(f"expected all tensors on the same device, found devices '{a.device}' and '{bias.device}'")
+    check_same_device(a, bias)
     n = a.shape[-1] if a.ndim else 1
     if bias.shape != (n,):
         raise ValueError(f"bias_gelu bias must have shape ({n},) to match input of shape {a.shape}, got {bias.shape}")
