@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_number, grad_with_l2
 
 
 class Adam(Optimizer):
@@ -101,13 +101,11 @@ def _adam_update(xp, lr, beta1, beta2, eps, wd, decoupled, step_size, bc2_sqrt):
     w1 = 1.0 - beta1
 
     def update(p, g, m, v, tmp, tmp2):
-        if wd:
-            if decoupled:
+        if decoupled:
+            if wd:
                 p *= 1.0 - lr * wd
-            else:
-                xp.multiply(p, wd, out=tmp2)  # g + wd * p, formed beside g (never in g)
-                tmp2 += g
-                g = tmp2
+        else:
+            g = grad_with_l2(xp, p, g, wd, tmp2)
         xp.subtract(g, m, out=tmp)  # m = lerp(m, g, 1 - beta1)
         if w1 < 0.5:
             tmp *= w1

@@ -41,6 +41,16 @@ def check_number(name, value, low=None, high=None, low_open=False, high_open=Fal
     return float(value)
 
 
+def grad_with_l2(xp, p, g, wd, out):
+    """``g + wd * p`` written into ``out`` (never into ``g``, which may be shared), or ``g``
+    itself when ``wd`` is 0: the L2-penalised gradient of SGD and Adam."""
+    if not wd:
+        return g
+    xp.multiply(p, wd, out=out)
+    out += g
+    return out
+
+
 class Optimizer:
     """Base class of the optimizers: keeps ``param_groups`` (a list of dicts, each with a
     ``"params"`` list and its hyperparameters) and ``state`` (per-parameter dicts).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, check_number, required
+from .optimizer import Optimizer, check_number, grad_with_l2, required
 
 
 class SGD(Optimizer):
@@ -73,12 +73,7 @@ class SGD(Optimizer):
 
 def _plain_update(xp, lr, wd):
     def update(p, g, tmp):
-        if wd:
-            xp.multiply(p, wd, out=tmp)  # g + wd * p, formed beside g (never in g)
-            tmp += g
-            d = tmp
-        else:
-            d = g
+        d = grad_with_l2(xp, p, g, wd, tmp)
         xp.multiply(d, -lr, out=tmp)
         p += tmp
 
@@ -87,11 +82,7 @@ def _plain_update(xp, lr, wd):
 
 def _momentum_update(xp, lr, wd, momentum, dampening, nesterov, first):
     def update(p, g, buf, tmp, tmp2):
-        d = g
-        if wd:
-            xp.multiply(p, wd, out=tmp)
-            tmp += g
-            d = tmp
+        d = grad_with_l2(xp, p, g, wd, tmp)
         if first:
             buf[...] = d
         else:
