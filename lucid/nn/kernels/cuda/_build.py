@@ -62,17 +62,21 @@ def c_type(dtype) -> str:
         raise TypeError(f"the CUDA kernels take float32 or float16 arrays, got dtype {np.dtype(dtype)}") from None
 
 
+def _suffix(dtype) -> str:
+    """The kernel-name suffix of an element type: ``"f32"`` or ``"f16"``."""
+    return "f16" if c_type(dtype) == "__half" else "f32"
+
+
 def raw_source(template: str, dtype) -> str:
     """The full CUDA source of a row kernel for element type ``dtype`` (``$T`` in the
     template is the C type, ``$S`` the kernel-name suffix)."""
-    ct = c_type(dtype)
-    body = string.Template(template).substitute(T=ct, S="f16" if ct == "__half" else "f32")
+    body = string.Template(template).substitute(T=c_type(dtype), S=_suffix(dtype))
     return PREAMBLE + body
 
 
 def raw_kernel(name: str, template: str, dtype):
     """The cached ``cupy.RawKernel`` ``name`` for ``dtype`` (compiled when first launched)."""
-    suffix = "f16" if c_type(dtype) == "__half" else "f32"
+    suffix = _suffix(dtype)
 
     def make():
         return cupy().RawKernel(raw_source(template, dtype), f"{name}_{suffix}")
