@@ -438,7 +438,8 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        """Forget the gradients of every parameter (``grad = None``).
+        """Forget the gradients of every parameter: ``grad = None``, or fresh zeros with
+        ``set_to_none=False``.
 
         Example:
             >>> import lucid, lucid.nn as nn
