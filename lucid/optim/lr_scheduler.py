@@ -17,6 +17,12 @@ __all__ = [
 ]
 
 
+def _check_int(name, value, low):
+    """ValueError naming ``name`` unless ``value`` is an int (not a bool) >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+
 class LRScheduler:
     """Base class: subclasses define :meth:`get_lr`, the learning rates for ``last_epoch``.
 
@@ -144,8 +150,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"step_size must be an int >= 1, got {step_size!r}")
+        _check_int("step_size", step_size, 1)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -178,8 +183,7 @@ class LinearLR(LRScheduler):
             raise ValueError(f"start_factor must be in (0, 1], got {start_factor!r}")
         if not 0 <= end_factor <= 1:
             raise ValueError(f"end_factor must be in [0, 1], got {end_factor!r}")
-        if isinstance(total_iters, bool) or not isinstance(total_iters, int) or total_iters < 1:
-            raise ValueError(f"total_iters must be an int >= 1, got {total_iters!r}")
+        _check_int("total_iters", total_iters, 1)
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
@@ -213,8 +217,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"T_max must be an int >= 1, got {T_max!r}")
+        _check_int("T_max", T_max, 1)
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
@@ -263,9 +266,8 @@ class LinearWarmupDecayLR(LambdaLR):
     """
 
     def __init__(self, optimizer, num_warmup_steps, num_training_steps, last_epoch=-1):
-        for name, value in (("num_warmup_steps", num_warmup_steps), ("num_training_steps", num_training_steps)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+        _check_int("num_warmup_steps", num_warmup_steps, 0)
+        _check_int("num_training_steps", num_training_steps, 0)
         self.num_warmup_steps = num_warmup_steps
         self.num_training_steps = num_training_steps
         super().__init__(optimizer, _WarmupDecay(num_warmup_steps, num_training_steps), last_epoch)
