@@ -41,6 +41,11 @@ def check_number(name, value, low=None, high=None, low_open=False, high_open=Fal
     return float(value)
 
 
+def _check_ordered(params):
+    if isinstance(params, (set, frozenset)):
+        raise TypeError("optimizer parameters must be an ordered collection, not a set (its order changes between runs)")
+
+
 def grad_with_l2(xp, p, g, wd, out):
     """``g + wd * p`` written into ``out`` (never into ``g``, which may be shared), or ``g``
     itself when ``wd`` is 0: the L2-penalised gradient of SGD and Adam."""
@@ -78,8 +83,7 @@ class Optimizer:
         self._scratch = {}
         if isinstance(params, Tensor):
             raise TypeError("params should be an iterable of Tensors or dicts, got a single Tensor; wrap it in a list")
-        if isinstance(params, (set, frozenset)):
-            raise TypeError("optimizer parameters must be an ordered collection, not a set (its order changes between runs)")
+        _check_ordered(params)
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -108,8 +112,7 @@ class Optimizer:
             raise ValueError("a parameter group needs a 'params' entry")
         if isinstance(params, Tensor):
             params = [params]
-        elif isinstance(params, (set, frozenset)):
-            raise TypeError("optimizer parameters must be an ordered collection, not a set (its order changes between runs)")
+        _check_ordered(params)
         params = list(params)
         for p in params:
             if not isinstance(p, Tensor):
