@@ -92,6 +92,18 @@ def binary_operands(a, b):
     return a, b
 
 
+def shape_args(shape):
+    """A shape passed as separate ints or as one tuple/list, as a tuple of ints.
+
+    Example:
+        >>> shape_args(((2, 3),)), shape_args((2, 3))
+        ((2, 3), (2, 3))
+    """
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
 def normalize_axis(axis, ndim):
     """Axis or tuple of axes as a tuple of non-negative ints (``None`` means all).
 

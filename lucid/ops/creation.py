@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import _backend
 from .._dtype import Float32, Int64, to_dtype
 from .._tensor import Tensor
+from ._util import shape_args
 
 
 def tensor(data, requires_grad=False, keep_grad=False, dtype=None, device=None):
@@ -42,12 +43,11 @@ BoolTensor = _typed("BoolTensor", "bool")
 
 
 def _shape_of(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
+    shape = shape_args(shape)
     for n in shape:
-        if int(n) < 0:
-            raise ValueError(f"negative dimension {n} in shape {tuple(shape)}")
-    return tuple(int(n) for n in shape)
+        if n < 0:
+            raise ValueError(f"negative dimension {n} in shape {shape}")
+    return shape
 
 
 def _filled(fill, shape, dtype, device, requires_grad):

@@ -10,13 +10,7 @@ from .. import _backend
 from .._dtype import to_dtype
 from .._function import make_result
 from .._tensor import Tensor
-from ._util import check_same_device, normalize_axis, result_dtype
-
-
-def _shape_args(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
+from ._util import check_same_device, normalize_axis, result_dtype, shape_args
 
 
 def reshape(a, *shape):
@@ -27,7 +21,7 @@ def reshape(a, *shape):
         >>> lucid.arange(6).reshape(2, 3).shape
         (2, 3)
     """
-    shape = _shape_args(shape)
+    shape = shape_args(shape)
     x = a.data
     try:
         out = x.reshape(shape)
@@ -56,7 +50,7 @@ def transpose(a, *axes):
         >>> lucid.ones(2, 3, 4).transpose(2, 0, 1).shape
         (4, 2, 3)
     """
-    axes = _shape_args(axes) if axes else tuple(range(a.ndim - 1, -1, -1))
+    axes = shape_args(axes) if axes else tuple(range(a.ndim - 1, -1, -1))
     if len(axes) != a.ndim or sorted(ax % max(a.ndim, 1) for ax in axes) != list(range(a.ndim)):
         raise ValueError(f"transpose axes {axes} do not permute the {a.ndim} axes of the tensor")
     inverse = tuple(np.argsort([ax % a.ndim for ax in axes]))
@@ -72,7 +66,7 @@ def expand(a, *shape):
         >>> lucid.ones(3, 1).expand(2, -1, 4).shape
         (2, 3, 4)
     """
-    shape = _shape_args(shape)
+    shape = shape_args(shape)
     lead = len(shape) - a.ndim
     if lead < 0:
         raise ValueError(f"expand to {shape} has fewer dimensions than the tensor's shape {a.shape}")
