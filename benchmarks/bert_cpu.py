@@ -183,7 +183,7 @@ def main():
     lu = med["lucid", "forward"]
     print(f"\nforward GFLOP/s: lucid {flops / lu / 1e9:.0f}, PyTorch {flops / med['torch', 'forward'] / 1e9:.0f}, "
           f"plain NumPy GEMMs of the same shapes {flops / gemm / 1e9:.0f}")
-    print(f"profile split of the lucid forward: matmul ~{gemm:.3f}s ({100 * gemm / lu:.0f}%), "
+    print(f"lucid forward split, estimated from the plain GEMMs: matmul ~{gemm:.3f}s ({100 * gemm / lu:.0f}%), "
           f"everything else ~{lu - gemm:.3f}s ({100 * (lu - gemm) / lu:.0f}%)")
 
 
