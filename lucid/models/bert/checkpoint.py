@@ -39,11 +39,7 @@ def _check_folder(folder) -> str:
 
 def read_config(folder) -> BERTConfig:
     """The :class:`BERTConfig` in ``folder/config.json``."""
-    folder = _check_folder(folder)
-    path = os.path.join(folder, CONFIG_NAME)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"model folder {folder!r} has no {CONFIG_NAME}")
-    return BERTConfig.from_json(path)
+    return BERTConfig.from_pretrained(folder)
 
 
 def read_weights(folder) -> dict:

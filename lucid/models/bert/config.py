@@ -275,7 +275,8 @@ class BERTConfig:
 
     @classmethod
     def from_pretrained(cls, folder) -> "BERTConfig":
-        """Read ``folder/config.json``.
+        """Read ``folder/config.json``; FileNotFoundError naming the folder when it or its
+        ``config.json`` is missing.
 
         Example:
             >>> import tempfile
@@ -287,7 +288,10 @@ class BERTConfig:
         folder = os.fspath(folder)
         if not os.path.isdir(folder):
             raise FileNotFoundError(f"no model folder at {folder!r}")
-        return cls.from_json(os.path.join(folder, "config.json"))
+        path = os.path.join(folder, "config.json")
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"model folder {folder!r} has no config.json")
+        return cls.from_json(path)
 
     def save_pretrained(self, folder, **more) -> None:
         """Write ``folder/config.json`` (the folder is created when missing)."""
