@@ -6,7 +6,7 @@ import numpy as np
 
 from .._tensor import Tensor
 
-_F32, _F64 = np.dtype("float32"), np.dtype("float64")
+_F32 = np.dtype("float32")
 
 
 def scalar_like(value, other: Tensor) -> Tensor:
@@ -28,6 +28,18 @@ def scalar_like(value, other: Tensor) -> Tensor:
     else:
         raise TypeError(f"unsupported operand of type {type(value).__name__} for a tensor op")
     return Tensor._wrap(other.xp.asarray(value, dtype=dt))
+
+
+def float_data(a: Tensor):
+    """``a``'s array, with integer and bool data cast to float32 (as PyTorch's float ops do).
+
+    Example:
+        >>> import lucid
+        >>> float_data(lucid.tensor([1, 2])).dtype
+        dtype('float32')
+    """
+    x = a.data
+    return x if x.dtype.kind == "f" else x.astype(_F32)
 
 
 def check_same_device(*tensors):

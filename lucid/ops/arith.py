@@ -8,14 +8,8 @@ import numpy as np
 
 from .._function import make_result
 from .._tensor import Tensor
-from ._util import as_tensor, binary_operands, check_same_device, result_dtype
+from ._util import as_tensor, binary_operands, check_same_device, float_data
 from .special import erf_array
-
-
-def _float_data(a):
-    """``a``'s array, with integer and bool data cast to float32 (as PyTorch's float ops do)."""
-    x = a.data
-    return x if x.dtype.kind == "f" else x.astype("float32")
 
 
 def add(a, b):
@@ -131,7 +125,7 @@ def exp(a):
         >>> lucid.exp(lucid.tensor([0.0])).tolist()
         [1.0]
     """
-    out = a.xp.exp(_float_data(a))
+    out = a.xp.exp(float_data(a))
     return make_result(out, (a,), lambda g: (g * out,), "exp")
 
 
@@ -143,7 +137,7 @@ def log(a):
         >>> lucid.log(lucid.tensor([1.0])).tolist()
         [0.0]
     """
-    x = _float_data(a)
+    x = float_data(a)
     return make_result(a.xp.log(x), (a,), lambda g: (g / x,), "log")
 
 
@@ -155,7 +149,7 @@ def sqrt(a):
         >>> lucid.sqrt(lucid.tensor([4.0])).tolist()
         [2.0]
     """
-    out = a.xp.sqrt(_float_data(a))
+    out = a.xp.sqrt(float_data(a))
     return make_result(out, (a,), lambda g: (g / (2 * out),), "sqrt")
 
 
@@ -167,7 +161,7 @@ def tanh(a):
         >>> lucid.tanh(lucid.tensor([0.0])).tolist()
         [0.0]
     """
-    out = a.xp.tanh(_float_data(a))
+    out = a.xp.tanh(float_data(a))
     return make_result(out, (a,), lambda g: (g * (1 - out * out),), "tanh")
 
 
@@ -191,7 +185,7 @@ def erf(a):
         >>> round(lucid.erf(lucid.tensor(1.0)).item(), 4)
         0.8427
     """
-    x = _float_data(a)
+    x = float_data(a)
     scale = 2.0 / math.sqrt(math.pi)
     return make_result(erf_array(x), (a,), lambda g: (g * (scale * a.xp.exp(-x * x)),), "erf")
 
@@ -265,5 +259,5 @@ def invert(a):
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "tanh", "abs", "erf", "where",
-    "eq", "ne", "lt", "le", "gt", "ge", "result_dtype",
+    "eq", "ne", "lt", "le", "gt", "ge",
 ]

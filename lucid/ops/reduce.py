@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._function import make_result
 from .._tensor import Tensor
-from ._util import normalize_axis
+from ._util import float_data, normalize_axis
 
 
 def _expand_back(g, shape, axes, keepdims, xp):
@@ -36,7 +36,7 @@ def sum(a, axis=None, keepdims=False):
 def _float_input(a, axis):
     """The reduced axes, the data as floats (integers give float32), the count reduced and xp."""
     axes = normalize_axis(axis, a.ndim)
-    x = a.data if a.data.dtype.kind == "f" else a.data.astype("float32")
+    x = float_data(a)
     count = 1
     for i in axes:
         count *= x.shape[i]
