@@ -53,6 +53,12 @@ def _shape(shape):
     return tuple(shape)
 
 
+def _draw_dtype(dtype):
+    """The dtype to draw in: the generators draw only float32 or float64, so other dtypes
+    are drawn in float64 and cast."""
+    return np.float32 if np.dtype(dtype) == np.float32 else np.float64
+
+
 def rand(*shape, device="cpu", dtype="float32", requires_grad=False):
     """Uniform samples in ``[0, 1)``.
 
@@ -61,7 +67,7 @@ def rand(*shape, device="cpu", dtype="float32", requires_grad=False):
         >>> lucid.random.rand(2, 3).shape
         (2, 3)
     """
-    arr = generator(device).random(_shape(shape), dtype=np.float32 if np.dtype(dtype) == np.float32 else np.float64)
+    arr = generator(device).random(_shape(shape), dtype=_draw_dtype(dtype))
     return Tensor(arr.astype(dtype, copy=False), requires_grad=requires_grad)
 
 
@@ -73,7 +79,7 @@ def randn(*shape, device="cpu", dtype="float32", requires_grad=False):
         >>> lucid.random.randn((2, 3)).dtype
         dtype('float32')
     """
-    arr = generator(device).standard_normal(_shape(shape), dtype=np.float32 if np.dtype(dtype) == np.float32 else np.float64)
+    arr = generator(device).standard_normal(_shape(shape), dtype=_draw_dtype(dtype))
     return Tensor(arr.astype(dtype, copy=False), requires_grad=requires_grad)
 
 
