@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _backend
-from .._dtype import Float32, Int64, to_dtype
+from .._dtype import Bool, Float32, Int64, to_dtype
 from .._tensor import Tensor
 from ._util import shape_args
 
@@ -86,10 +86,8 @@ def full(shape, fill_value, dtype=None, device="cpu", requires_grad=False):
         >>> lucid.full((2,), 7).tolist()
         [7, 7]
     """
-    if dtype is None:
-        dtype = Int64 if isinstance(fill_value, int) and not isinstance(fill_value, bool) else (
-            "bool" if isinstance(fill_value, bool) else Float32
-        )
+    if dtype is None:  # bool is an int subclass, so it is tested first
+        dtype = Bool if isinstance(fill_value, bool) else Int64 if isinstance(fill_value, int) else Float32
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     return _filled(fill_value, shape, dtype, device, requires_grad)
 
