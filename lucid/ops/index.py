@@ -35,9 +35,7 @@ def _convert_index(index, device):
                     "(the index tensor)"
                 )
             return item.data
-        if isinstance(item, list):
-            return xp.asarray(item)
-        if hasattr(item, "__array__") and not isinstance(item, (int, slice)):
+        if isinstance(item, list) or hasattr(item, "__array__"):  # lists, NumPy/CuPy arrays and scalars
             return xp.asarray(item)
         return item
 
