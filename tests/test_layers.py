@@ -180,3 +180,12 @@ def test_dtype_and_device_keywords():
 def test_bad_constructor_values_raise_value_error(make, words):
     with pytest.raises(ValueError, match=words):
         make()
+
+
+def test_layer_norm_accepts_eps_zero_like_torch():
+    import torch
+
+    x = np.array([[1.0, 2.0, 3.0, 5.0]], dtype=np.float32)
+    ours = nn.LayerNorm(4, eps=0)(lucid.tensor(x)).numpy()
+    ref = torch.nn.LayerNorm(4, eps=0)(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=1e-6)

@@ -3,6 +3,7 @@ indexing, operators, Python protocols and the errors a user can hit."""
 
 import numpy as np
 import pytest
+import torch
 
 import lucid
 
@@ -213,6 +214,27 @@ def test_shape_methods_forward():
     assert lucid.ones(3).unsqueeze(0).shape == (1, 3)
     assert lucid.ones(3).unsqueeze(-1).shape == (3, 1)
     assert t.flatten().shape == (24,)
+
+
+@pytest.mark.parametrize(
+    "shape, start, end",
+    [((3,), 0, -1), ((2, 3, 4), 1, 1), ((2, 3, 4), -1, -1), ((2, 3, 4), 0, 1), ((2, 3, 4), 1, 2), ((2, 0, 3), 0, 0),
+     ((2, 0, 3), 0, 1)],
+)
+def test_flatten_matches_torch(shape, start, end):
+    a = np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape)
+    x = lucid.tensor(a, requires_grad=True)
+    y = x.flatten(start, end)
+    expected = torch.from_numpy(a).flatten(start, end)
+    assert y.shape == tuple(expected.shape)
+    np.testing.assert_array_equal(y.numpy(), expected.numpy())
+    y.sum().backward()
+    assert x.grad.shape == shape
+
+
+def test_flatten_rejects_start_after_end():
+    with pytest.raises(ValueError, match="2.*1|1.*2"):
+        lucid.ones(2, 3, 4).flatten(2, 1)
 
 
 @pytest.mark.parametrize(
@@ -506,3 +528,9 @@ def test_api_tensor_attributes(name):
 def test_rmatmul_with_numpy_left_operand():
     out = np.ones((1, 2)) @ lucid.tensor([[1.0], [2.0]])
     assert isinstance(out, lucid.Tensor) and out.tolist() == [[3.0]]
+
+
+def test_full_dtype_follows_numpy_scalars_like_python_ones():
+    assert lucid.full((2,), np.int64(3)).dtype == lucid.Int64
+    assert lucid.full((2,), np.bool_(True)).dtype == lucid.Bool
+    assert lucid.full((2,), np.float64(0.5)).dtype == lucid.Float32

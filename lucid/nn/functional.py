@@ -156,8 +156,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"of an input of shape {input.shape}"
         )
     _floating(input, "layer_norm input")
-    if not eps > 0:
-        raise ValueError(f"layer_norm eps must be positive, got {eps}")
+    if not eps >= 0:  # 0 is allowed, as in torch and nn.LayerNorm
+        raise ValueError(f"layer_norm eps must be >= 0, got {eps}")
     weight = _layer_norm_affine(weight, "weight", normalized_shape)
     bias = _layer_norm_affine(bias, "bias", normalized_shape)
     check_same_device(input, *(t for t in (weight, bias) if t is not None))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _backend
 from .._dtype import Bool, Float32, Int64, to_dtype
 from .._tensor import Tensor
@@ -87,7 +89,8 @@ def full(shape, fill_value, dtype=None, device="cpu", requires_grad=False):
         [7, 7]
     """
     if dtype is None:  # bool is an int subclass, so it is tested first
-        dtype = Bool if isinstance(fill_value, bool) else Int64 if isinstance(fill_value, int) else Float32
+        dtype = (Bool if isinstance(fill_value, (bool, np.bool_)) else
+                 Int64 if isinstance(fill_value, (int, np.integer)) else Float32)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     return _filled(fill_value, shape, dtype, device, requires_grad)
 
