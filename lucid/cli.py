@@ -374,41 +374,20 @@ def _setup(args):
 
 
 @contextlib.contextmanager
-def _blas_threads(n):
-    """Best effort: run a tiny model's loop on ``n`` OpenBLAS threads, then restore the count.
+def _single_blas_thread():
+    """Best effort: run a tiny model's loop with OpenBLAS at one thread, then restore the count.
 
     The demo's matrices are far too small to gain from threads, and on shared cores OpenBLAS
     threads spin-waiting for each other make it many times slower. Skipped when the user set
-    ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS`` or when NumPy's BLAS is not OpenBLAS.
+    ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``; a no-op when NumPy's BLAS is not OpenBLAS.
     """
-    setter = getter = None
-    if not (os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")):
-        try:
-            import ctypes
-
-            with open("/proc/self/maps") as f:
-                paths = {line.split()[-1] for line in f if "openblas" in line.split()[-1].lower()
-                         and ".so" in line.split()[-1]}
-            for path in sorted(paths):
-                lib = ctypes.CDLL(path)
-                for prefix, suffix in (("scipy_openblas", "64_"), ("openblas", "64_"), ("openblas", "")):
-                    if hasattr(lib, f"{prefix}_set_num_threads{suffix}"):
-                        setter = getattr(lib, f"{prefix}_set_num_threads{suffix}")
-                        getter = getattr(lib, f"{prefix}_get_num_threads{suffix}")
-                        break
-                if setter is not None:
-                    break
-        except Exception:  # no /proc, no ctypes, an unexpected library: leave BLAS alone
-            setter = None
-    if setter is None:
+    if os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS"):
         yield
         return
-    before = int(getter())
-    setter(int(n))
-    try:
+    from .nn.kernels._blocks import single_threaded_blas
+
+    with single_threaded_blas():
         yield
-    finally:
-        setter(before)
 
 
 @contextlib.contextmanager
@@ -811,7 +790,7 @@ def cmd_finetune(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    with _blas_threads(1):
+    with _single_blas_thread():
         return cmd_demo(args)
 
 

@@ -336,6 +336,6 @@ def test_blas_threads_is_restored(monkeypatch):
         pytest.skip("NumPy here is not linked to scipy-openblas")
     get = ctypes.CDLL(libs[0]).scipy_openblas_get_num_threads64_
     before = get()
-    with cli._blas_threads(1):
+    with cli._single_blas_thread():
         assert get() == 1
     assert get() == before
