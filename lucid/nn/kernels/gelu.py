@@ -87,12 +87,9 @@ def _reference(xp, x, approximate, want_grad):
     return y, (None if d is None else d.astype(x.dtype, copy=False))
 
 
-def _erf_block(x, y, d, buf):
-    t, e, q = buf
-    n = x.shape[0]
-    t, e, q = t[:n], e[:n], q[:n]
-    np.abs(x, out=t)
-    t *= _TP
+def _half_erfc(x, absx, t, e, q):
+    """``q = 0.5 erfc(|x| / sqrt2)`` (in [0, 0.5]) from ``absx = |x|``; leaves ``e = exp(-x^2 / 2)``."""
+    np.multiply(absx, _TP, out=t)
     t += 1.0
     np.divide(1.0, t, out=t)
     np.multiply(x, x, out=e)
@@ -104,7 +101,15 @@ def _erf_block(x, y, d, buf):
         q *= t
         q += a
     q *= t
-    q *= e  # q = 0.5 erfc(|x| / sqrt2), in [0, 0.5]
+    q *= e
+
+
+def _erf_block(x, y, d, buf):
+    t, e, q = buf
+    n = x.shape[0]
+    t, e, q = t[:n], e[:n], q[:n]
+    np.abs(x, out=y)  # y holds |x| until the output is written
+    _half_erfc(x, y, t, e, q)
     np.subtract(0.5, q, out=q)
     qi = q.view(np.int32)  # give (0.5 - q) the sign of x with two integer passes (copysign is slower)
     np.bitwise_and(x.view(np.int32), _SIGN, out=t.view(np.int32))
@@ -125,19 +130,7 @@ def _erf_block_forward(x, y, buf):
     n = x.shape[0]
     t, e, q = t[:n], e[:n], q[:n]
     np.abs(x, out=y)
-    np.multiply(y, _TP, out=t)
-    t += 1.0
-    np.divide(1.0, t, out=t)
-    np.multiply(x, x, out=e)
-    e *= -0.5
-    np.exp(e, out=e)
-    np.multiply(t, _HA[4], out=q)
-    q += _HA[3]
-    for a in _HA[2::-1]:
-        q *= t
-        q += a
-    q *= t
-    q *= e  # q = 0.5 erfc(|x| / sqrt2)
+    _half_erfc(x, y, t, e, q)
     q *= y
     np.maximum(x, 0.0, out=y)
     y -= q
