@@ -12,10 +12,8 @@ def _as_array(data, dtype, device):
     """Turn tensor/array/scalar/list ``data`` into an array on ``device`` with Lucid's dtype rules."""
     if isinstance(data, Tensor):
         arr = data.data
-    elif isinstance(data, np.ndarray) or _backend.is_gpu_array(data):
+    elif _backend.is_array(data):
         arr = data
-    elif type(data).__module__.startswith("cupy"):
-        arr = data  # a CuPy array before CuPy was first imported here
     elif isinstance(data, np.generic):
         arr = np.asarray(data)  # NumPy scalars keep their dtype, as arrays do
     else:
@@ -153,7 +151,7 @@ class Tensor:
             >>> lucid.ones(1).device
             'cpu'
         """
-        return "cpu" if isinstance(self.data, np.ndarray) else "gpu"
+        return _backend.device_of(self.data)
 
     @property
     def is_leaf(self):
@@ -175,7 +173,7 @@ class Tensor:
             >>> lucid.ones(1).xp.__name__
             'numpy'
         """
-        return np if isinstance(self.data, np.ndarray) else _backend.get_xp("gpu")
+        return _backend.xp_of(self.data)
 
     # ---- conversion -------------------------------------------------------------------
     def item(self):

@@ -81,7 +81,7 @@ def atomic_write_files(files: dict) -> None:
 def _to_host(value, key):
     if isinstance(value, Tensor):
         value = value.data
-    if isinstance(value, np.ndarray) or _backend.is_gpu_array(value):
+    if _backend.is_array(value):
         arr = _backend.to_numpy(value)  # GPU arrays are copied to the host
         # C order for safetensors; not np.ascontiguousarray, which turns 0-d arrays into 1-d
         return arr if arr.flags.c_contiguous else arr.copy(order="C")

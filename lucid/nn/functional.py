@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import amp as _amp
+from .. import _autocast
 from .._tensor import Tensor
-from ..ops._util import as_tensor, check_same_device, normalize_axis
+from .._args import as_tensor, normalize_axis
+from .._backend import check_same_device
 from .kernels import activation as _activation
 from .kernels import attention as _attention
 from .kernels import cross_entropy as _cross_entropy
@@ -82,8 +83,8 @@ def linear(input, weight, bias=None):
         if bias.shape != (weight.shape[0],):
             raise ValueError(f"linear bias must have shape ({weight.shape[0]},), got {bias.shape}")
     _floating(input, "linear input")
-    if _amp.on(input.device):  # autocast: float16 GEMM
-        input, weight, bias = _amp.low(input, weight, bias)
+    if _autocast.on(input.device):  # autocast: float16 GEMM
+        input, weight, bias = _autocast.low(input, weight, bias)
     return _linear.linear(input, weight, bias)
 
 
@@ -161,8 +162,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     weight = _layer_norm_affine(weight, "weight", normalized_shape)
     bias = _layer_norm_affine(bias, "bias", normalized_shape)
     check_same_device(input, *(t for t in (weight, bias) if t is not None))
-    if _amp.on(input.device):  # autocast: float32
-        input, weight, bias = _amp.high(input, weight, bias)
+    if _autocast.on(input.device):  # autocast: float32
+        input, weight, bias = _autocast.high(input, weight, bias)
     return _layer_norm.layer_norm(input, normalized_shape, weight, bias, float(eps))
 
 
@@ -247,8 +248,8 @@ def softmax(input, axis=-1, dim=None):
     """
     input = _tensor(input, "input")
     _floating(input, "softmax input")
-    if _amp.on(input.device):  # autocast: float32
-        (input,) = _amp.high(input)
+    if _autocast.on(input.device):  # autocast: float32
+        (input,) = _autocast.high(input)
     return _softmax.softmax(input, _axis(axis, dim, input.ndim))
 
 
@@ -263,8 +264,8 @@ def log_softmax(input, axis=-1, dim=None):
     """
     input = _tensor(input, "input")
     _floating(input, "log_softmax input")
-    if _amp.on(input.device):  # autocast: float32
-        (input,) = _amp.high(input)
+    if _autocast.on(input.device):  # autocast: float32
+        (input,) = _autocast.high(input)
     return _softmax.log_softmax(input, _axis(axis, dim, input.ndim))
 
 
@@ -326,8 +327,8 @@ def cross_entropy(input, target, weight=None, reduction="mean", ignore_index=-10
                 f"cross_entropy target {label} is out of range for {c} classes "
                 f"(valid labels are 0..{c - 1}, or ignore_index={ignore_index})"
             )
-    if _amp.on(input.device):  # autocast: float32
-        input, weight = _amp.high(input, weight)
+    if _autocast.on(input.device):  # autocast: float32
+        input, weight = _autocast.high(input, weight)
     return _cross_entropy.cross_entropy(input, t, weight, reduction, ignore_index, float(label_smoothing))
 
 
@@ -384,8 +385,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             raise ValueError(
                 f"attn_mask of shape {attn_mask.shape} does not broadcast to the scores' shape {batch + (L, S)}"
             )
-    if _amp.on(query.device):  # autocast: float16 GEMMs
-        query, key, value = _amp.low(query, key, value)
+    if _autocast.on(query.device):  # autocast: float16 GEMMs
+        query, key, value = _autocast.low(query, key, value)
     return _attention.attention(
         query, key, value, attn_mask, float(dropout_p), bool(is_causal), scale, query.device
     )

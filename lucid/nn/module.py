@@ -590,8 +590,7 @@ class Module:
                 continue
             value = state_dict[key]
             arr = value.data if isinstance(value, Tensor) else value
-            if not (isinstance(arr, np.ndarray) or _backend.is_gpu_array(arr)
-                    or type(arr).__module__.startswith("cupy")):
+            if not _backend.is_array(arr):
                 try:
                     arr = np.asarray(arr)
                 except Exception:

@@ -11,7 +11,7 @@ from .index import gather, getitem, setitem
 from .linalg import matmul
 from .reduce import argmax, argmin, max, mean, min, sum, var
 from .shape import astype, concatenate, expand, flatten, reshape, squeeze, stack, swapaxes, to, transpose, unsqueeze
-from ._util import as_tensor
+from .._args import as_tensor
 
 
 def _flip(fn):

@@ -8,7 +8,9 @@ import numpy as np
 
 from .._function import make_result
 from .._tensor import Tensor
-from ._util import as_tensor, binary_operands, check_same_device, float_data
+from .._args import as_tensor
+from .._backend import check_same_device
+from ._util import binary_operands, float_data
 from .special import erf_array
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from .. import _backend
 from .._dtype import Bool, Float32, Int64, to_dtype
 from .._tensor import Tensor
-from ._util import shape_args
+from .._args import shape_args
 
 
 def tensor(data, requires_grad=False, keep_grad=False, dtype=None, device=None):

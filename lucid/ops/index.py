@@ -5,7 +5,8 @@ from __future__ import annotations
 from .. import _backend
 from .._function import grad_enabled, make_result
 from .._tensor import Tensor
-from ._util import as_tensor, check_same_device
+from .._args import as_tensor
+from .._backend import check_same_device
 
 
 def scatter_add(xp, target, index, values):

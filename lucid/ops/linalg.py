@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import amp as _amp
+from .. import _autocast
 from .._function import make_result
 from ._util import binary_operands
 
@@ -17,8 +17,8 @@ def matmul(a, b):
         (2, 4)
     """
     a, b = binary_operands(a, b)
-    if _amp.on(a.device):  # autocast: float16 GEMM
-        a, b = _amp.low(a, b)
+    if _autocast.on(a.device):  # autocast: float16 GEMM
+        a, b = _autocast.low(a, b)
     x, y = a.data, b.data
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError("matmul needs operands with at least one dimension; use * for scalars")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .._function import make_result
 from .._tensor import Tensor
-from ._util import float_data, normalize_axis
+from .._args import normalize_axis
+from ._util import float_data
 
 
 def _expand_back(g, shape, axes, keepdims, xp):

@@ -10,7 +10,9 @@ from .. import _backend
 from .._dtype import to_dtype
 from .._function import make_result
 from .._tensor import Tensor
-from ._util import check_same_device, normalize_axis, result_dtype, shape_args
+from .._args import normalize_axis, shape_args
+from .._backend import check_same_device
+from ._util import result_dtype
 
 
 def reshape(a, *shape):

@@ -278,7 +278,7 @@ class Optimizer:
     def _restore_value(p, key, value):
         if isinstance(value, Tensor):
             value = value.data
-        if isinstance(value, np.ndarray) or _backend.is_gpu_array(value) or type(value).__module__.startswith("cupy"):
+        if _backend.is_array(value):
             if value.ndim == 0 and key == "step":
                 return int(value.item())
             arr = _backend.to_device(value, p.device)

@@ -13,7 +13,6 @@ import numpy as np
 from ... import _backend, nn
 from ..._tensor import Tensor
 from ...nn import functional as F
-from ...ops._util import check_same_device
 from .checkpoint import PretrainedMixin
 from .config import BERTConfig
 
@@ -49,16 +48,6 @@ def init_bert_weights(module, config: BERTConfig) -> None:
         nn.init.zeros(module.bias)
 
 
-def _check_on_model_device(t, device, name):
-    """Raise RuntimeError naming both devices (the model's and argument ``name``'s) when
-    tensor ``t`` is not on the model's ``device``."""
-    if t.device != device:
-        raise RuntimeError(
-            f"expected all tensors on the same device, found devices '{device}' (the model) and "
-            f"'{t.device}' ({name}); move one with .to(device)"
-        )
-
-
 def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device):
     """Turn a user attention mask into an additive float mask that broadcasts against the
     ``(batch, heads, query, key)`` attention scores.
@@ -81,7 +70,7 @@ def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device):
     if attention_mask is None:
         return None
     if isinstance(attention_mask, Tensor):
-        _check_on_model_device(attention_mask, device, "attention_mask")
+        _backend.check_on(device, attention_mask, "attention_mask")
         xp, mask = attention_mask.xp, attention_mask.data
     else:
         xp = _backend.get_xp(device)
@@ -352,7 +341,7 @@ class BERT(PretrainedMixin, nn.Module):
                 raise (TypeError if isinstance(err, TypeError) else ValueError)(f"{name} must be integer token ids (a Tensor, an array or nested lists of "
                                 f"ints), got {type(ids).__name__}: {err}") from err
         else:
-            _check_on_model_device(ids, self.device, name)
+            _backend.check_on(self.device, ids, name)
         if ids.dtype.kind not in "iu":
             raise TypeError(f"{name} must be an integer tensor, got dtype {ids.dtype}")
         return ids
@@ -384,7 +373,7 @@ class BERT(PretrainedMixin, nn.Module):
         else:
             if not isinstance(inputs_embeds, Tensor):
                 inputs_embeds = Tensor(inputs_embeds, device=self.device, dtype=self.dtype)
-            check_same_device(self.embeddings.word_embeddings.weight, inputs_embeds)
+            _backend.check_same_device(self.embeddings.word_embeddings.weight, inputs_embeds)
             if inputs_embeds.ndim != 3 or inputs_embeds.shape[-1] != self.config.hidden_size:
                 raise ValueError(
                     f"inputs_embeds must have shape (batch, sequence, {self.config.hidden_size}), "

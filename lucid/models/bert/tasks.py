@@ -21,7 +21,7 @@ from ...random import generator
 from .checkpoint import PretrainedMixin
 from .config import BERTConfig
 from .heads import BERTClassificationHead, BERTOnlyMLMHead
-from .modeling import BERT, _check_on_model_device
+from .modeling import BERT
 
 __all__ = ["BERTForMaskedLM", "BERTForSequenceClassification"]
 
@@ -107,7 +107,7 @@ def encode_texts(tokenizer, text_a, text_b=None, max_length=None, device="cpu", 
 
 def _as_label_tensor(labels, device, name="labels"):
     if isinstance(labels, Tensor):
-        _check_on_model_device(labels, device, name)
+        _backend.check_on(device, labels, name)
         return labels
     arr = np.asarray(labels)
     if arr.dtype.kind == "f":
