@@ -22,6 +22,6 @@ from .ops import (
     zeros_like,
 )
 from .serialization import load, save
-from . import nn, optim
+from . import amp, nn, optim
 
 __version__ = "0.1.0"

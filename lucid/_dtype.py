@@ -40,3 +40,17 @@ def is_floating(dtype) -> bool:
     """Whether ``dtype`` is a floating-point dtype (only those can carry gradients)."""
     return np.dtype(dtype).kind == "f"
 
+
+def result_dtype(*dtypes):
+    """The common dtype of an op's tensor inputs, as PyTorch promotes them: floats win over
+    integers and bools (``int64 + float32 -> float32``), otherwise NumPy's promotion.
+
+    Example:
+        >>> result_dtype(np.dtype("int64"), np.dtype("float32"))
+        dtype('float32')
+    """
+    dtypes = [np.dtype(d) for d in dtypes]
+    floats = [d for d in dtypes if d.kind == "f"]
+    if floats and len(floats) < len(dtypes):
+        return np.result_type(*floats)
+    return np.result_type(*dtypes)

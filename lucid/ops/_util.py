@@ -1,4 +1,4 @@
-"""What only the ops share: float data for float ops, dtype promotion, binary operands.
+"""What only the ops share: float data for float ops, binary operands.
 
 Argument handling shared across packages lives in :mod:`lucid._args`, device checks in
 :mod:`lucid._backend`.
@@ -10,7 +10,9 @@ import numpy as np
 
 from .._args import as_tensor
 from .._backend import check_same_device
+from .._dtype import result_dtype
 from .._tensor import Tensor
+from .shape import astype
 
 _F32 = np.dtype("float32")
 
@@ -27,21 +29,6 @@ def float_data(a: Tensor):
     return x if x.dtype.kind == "f" else x.astype(_F32)
 
 
-def result_dtype(*dtypes):
-    """The common dtype of an op's tensor inputs, as PyTorch promotes them: floats win over
-    integers and bools (``int64 + float32 -> float32``), otherwise NumPy's promotion.
-
-    Example:
-        >>> result_dtype(np.dtype("int64"), np.dtype("float32"))
-        dtype('float32')
-    """
-    dtypes = [np.dtype(d) for d in dtypes]
-    floats = [d for d in dtypes if d.kind == "f"]
-    if floats and len(floats) < len(dtypes):
-        return np.result_type(*floats)
-    return np.result_type(*dtypes)
-
-
 def binary_operands(a, b):
     """Both operands as tensors on one device with one promoted dtype (Python scalars
     take the tensor's dtype where the kinds agree)."""
@@ -52,7 +39,5 @@ def binary_operands(a, b):
     check_same_device(a, b)
     if a.data.dtype != b.data.dtype:
         dt = result_dtype(a.data.dtype, b.data.dtype)
-        from .shape import astype
-
         a, b = astype(a, dt), astype(b, dt)
     return a, b

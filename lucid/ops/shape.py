@@ -7,12 +7,11 @@ import math
 import numpy as np
 
 from .. import _backend
-from .._dtype import to_dtype
+from .._dtype import result_dtype, to_dtype
 from .._function import make_result
 from .._tensor import Tensor
 from .._args import normalize_axis, shape_args
 from .._backend import check_same_device
-from ._util import result_dtype
 
 
 def reshape(a, *shape):
