@@ -16,3 +16,10 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _seed():
     lucid.random.seed(0)
+
+
+@pytest.fixture(params=["cpu", pytest.param("gpu", marks=pytest.mark.gpu)])
+def device(request):
+    """Each test that takes ``device`` runs once on ``"cpu"`` and once on ``"gpu"`` (the
+    latter carries the ``gpu`` marker, so it is skipped where no CUDA GPU is present)."""
+    return request.param
