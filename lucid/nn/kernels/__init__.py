@@ -6,6 +6,6 @@ reference; NumPy float32 paths run in cache-sized blocks over a few threads
 changing callers. :mod:`lucid.nn.functional` validates arguments and calls these.
 """
 
-from ._blocks import get_num_threads, set_num_threads
+from ._blocks import get_num_threads, set_num_threads, single_threaded_blas
 
-__all__ = ["get_num_threads", "set_num_threads"]
+__all__ = ["get_num_threads", "set_num_threads", "single_threaded_blas"]
