@@ -16,7 +16,28 @@ def _index(idx, n, kind):
     return idx % n
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: modules kept in order under "0", "1", ..."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add ``module`` at the end; returns self.
+
+        Example:
+            >>> import lucid.nn as nn
+            >>> len(nn.Sequential().append(nn.ReLU())), len(nn.ModuleList().append(nn.Tanh()))
+            (1, 1)
+        """
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after another: ``forward(x)`` feeds each output to the next.
 
     Takes modules as arguments, or one ``OrderedDict`` of name -> module.
@@ -44,12 +65,6 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __getitem__(self, idx):
         if isinstance(idx, slice):
             return type(self)(OrderedDict(list(self._modules.items())[idx]))
@@ -66,19 +81,9 @@ class Sequential(Module):
         if all(k.isdigit() for k in self._modules):  # keep default names contiguous, as torch does
             self.__dict__["_modules"] = {str(i): m for i, m in enumerate(self._modules.values())}
 
-    def append(self, module):
-        """Add ``module`` at the end; returns self.
-
-        Example:
-            >>> import lucid.nn as nn
-            >>> len(nn.Sequential().append(nn.ReLU()))
-            1
-        """
-        self.add_module(str(len(self)), module)
-        return self
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (names ``"0"``, ``"1"``, ...).
 
     Example:
@@ -92,12 +97,6 @@ class ModuleList(Module):
         super().__init__()
         if modules is not None:
             self.extend(modules)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -118,16 +117,6 @@ class ModuleList(Module):
     def __add__(self, other):
         return ModuleList(list(self) + list(other))
 
-    def append(self, module):
-        """Add ``module`` at the end; returns self.
-
-        Example:
-            >>> import lucid.nn as nn
-            >>> len(nn.ModuleList().append(nn.Tanh()))
-            1
-        """
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         """Append every module of an iterable; returns self.
