@@ -90,6 +90,28 @@ def single_pair(text_b):
     return text_b or None
 
 
+def batch_inputs(texts, text_pairs):
+    """``(batch, has_pairs)``: what a batch encoding hands Rust (a list of texts, or of ``(text, pair)``
+    tuples) from ``texts`` and ``text_pairs`` (each a str or a list of str; ``text_pairs`` may be None).
+
+    Example:
+        >>> batch_inputs(["a", "b"], ["c", "d"]), batch_inputs("a", "")
+        (([('a', 'c'), ('b', 'd')], True), (['a'], False))
+    """
+    check_pair_arg(text_pairs, "text_pairs")
+    if isinstance(texts, str) and text_pairs is not None and not isinstance(text_pairs, str):
+        raise TypeError(f"text_pairs must be a str when texts is a str, got {type_name(text_pairs)}")
+    if isinstance(texts, str):
+        text_pairs = single_pair(text_pairs)
+    batch = as_text_list(texts)
+    if text_pairs is not None:
+        pairs = as_text_list(text_pairs, "text_pairs")
+        if len(pairs) != len(batch):
+            raise ValueError(f"got {len(batch)} texts but {len(pairs)} text_pairs; they must match")
+        batch = list(zip(batch, pairs))
+    return batch, text_pairs is not None
+
+
 def ids_list(ids, limit, vocab_size, what="ids"):
     """A flat list of Python ints from a list, a NumPy array or a 1-D Tensor, each in ``[0, limit)``
     (``limit``: one past the largest id; ``vocab_size`` is what the range error reports).
@@ -120,6 +142,23 @@ def ids_list(ids, limit, vocab_size, what="ids"):
             value = int(arr[np.argmax(bad)])
             raise IndexError(f"token id {value} is out of range for a vocabulary of size {vocab_size}")
     return arr.tolist()
+
+def id_rows(batch_ids, limit, vocab_size):
+    """The rows of a list of id lists or a 2-D Tensor/array, each checked by :func:`ids_list`.
+
+    Example:
+        >>> id_rows([[2, 4], (1,)], limit=5, vocab_size=5)
+        [[2, 4], [1]]
+    """
+    if isinstance(batch_ids, Tensor):
+        batch_ids = batch_ids.numpy()
+    if isinstance(batch_ids, np.ndarray):
+        if batch_ids.ndim != 2:
+            raise ValueError(f"batch_decode takes 2-D ids, got shape {batch_ids.shape}")
+        return [ids_list(row, limit, vocab_size) for row in batch_ids]
+    if isinstance(batch_ids, (list, tuple)):
+        return [ids_list(row, limit, vocab_size, f"batch_ids[{i}]") for i, row in enumerate(batch_ids)]
+    raise TypeError(f"batch_ids must be a list of id lists or a 2-D Tensor, got {type_name(batch_ids)}")
 
 
 def check_options(specials, lowercase, clean_text, tokenize_chinese_chars, strip_accents, wordpieces_prefix,

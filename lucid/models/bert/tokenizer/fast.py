@@ -16,11 +16,10 @@ import numpy as np
 from .... import _backend
 from ...._tensor import Tensor
 from . import files, training
-from .arguments import (as_text_list, check_options, check_pair_arg, check_str_items, check_text, ids_list,
-                        resolve_lengths, single_pair, type_name)
+from .arguments import (batch_inputs, check_options, check_pair_arg, check_str_items, check_text, id_rows,
+                        ids_list, resolve_lengths, single_pair, type_name)
 from .batches import as_lists, as_tensors
-from .pipeline import SPECIAL_ROLES, bert_pipeline, check_vocab
-from .truncation import fit_to_length
+from .pipeline import SPECIAL_ROLES, RustEncoder, bert_pipeline, check_vocab
 
 __all__ = ["BERTTokenizerFast"]
 
@@ -94,10 +93,7 @@ class BERTTokenizerFast:
     def _set_vocab(self, vocab):
         """Check ``vocab`` and (re)build the Rust pipeline around it."""
         self._vocab, self._id_to_token = check_vocab(vocab, {role: getattr(self, role) for role in SPECIAL_ROLES})
-        tk = bert_pipeline(self, self._vocab)
-        self._tk = tk
-        self._encode_batch_rust = getattr(tk, "encode_batch_fast", tk.encode_batch)
-        self._mode = (None, None)  # the truncation and padding set on the Rust object (see _configure)
+        self._rust = RustEncoder(bert_pipeline(self, self._vocab), self._vocab[self.pad_token], self.pad_token)
         self._special_ids = np.array(sorted(set(self.all_special_ids)), dtype=np.int64)
 
     def __repr__(self):
@@ -214,42 +210,7 @@ class BERTTokenizerFast:
         if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)):
             raise TypeError(f"tokens must be a list of str, got {type_name(tokens)}")
         check_str_items(tokens, "tokens")
-        return self._tk.decoder.decode(list(tokens))
-
-    # ---- Rust settings ----------------------------------------------------------------------------
-    def _configure(self, truncate_to, pad):
-        """Set truncation (``None`` or a length) and padding (``None``, ``"longest"`` or a length) on the
-        Rust tokenizer, touching it only when they change."""
-        if self._mode == (truncate_to, pad):
-            return
-        if truncate_to is None:
-            self._tk.no_truncation()
-        else:
-            self._tk.enable_truncation(truncate_to, stride=0, strategy="longest_first", direction="right")
-        if pad is None:
-            self._tk.no_padding()
-        else:
-            self._tk.enable_padding(direction="right", pad_id=self._vocab[self.pad_token], pad_type_id=0,
-                                    pad_token=self.pad_token, length=None if pad == "longest" else pad[0],
-                                    pad_to_multiple_of=None if pad == "longest" else pad[1])
-        self._mode = (truncate_to, pad)
-
-    def _resolve_lengths(self, padding, truncation, max_length, pad_to_multiple_of=None):
-        return resolve_lengths(padding, truncation, max_length, pad_to_multiple_of, self.model_max_length)
-
-    def _run(self, inputs, add_special_tokens, truncate_to, pad, text_b=None):
-        """Encode through Rust; a text (pair) alone when ``inputs`` is a str, else a batch."""
-        if truncate_to is not None:
-            inputs, text_b = fit_to_length(inputs, text_b, truncate_to, add_special_tokens, self._encode_plain)
-        self._configure(truncate_to, pad)
-        if isinstance(inputs, str):
-            return self._tk.encode(inputs, text_b, add_special_tokens=add_special_tokens)
-        return self._encode_batch_rust(inputs, add_special_tokens=add_special_tokens)
-
-    def _encode_plain(self, texts):
-        """Rust encodings of ``texts``, untruncated and without special tokens."""
-        self._configure(None, None)
-        return self._tk.encode_batch(texts, add_special_tokens=False)
+        return self._rust.tk.decoder.decode(list(tokens))
 
     # ---- single texts -----------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[str]:
@@ -261,7 +222,7 @@ class BERTTokenizerFast:
             ['[UNK]', '[MASK]']
         """
         check_text(text)
-        return self._run(text, False, None, None).tokens
+        return self._rust.encode(text, False, None, None).tokens
 
     def build_inputs_with_special_tokens(self, ids_a, ids_b=None):
         """``[CLS] a [SEP]`` or ``[CLS] a [SEP] b [SEP]`` around lists of ids (or of token strings).
@@ -317,8 +278,8 @@ class BERTTokenizerFast:
         check_pair_arg(text_b)
         check_text(text)
         text_b = single_pair(text_b)
-        truncate_to, _ = self._resolve_lengths(False, truncation, max_length)
-        ids = self._run(text, add_special_tokens, truncate_to, None, text_b).ids
+        truncate_to, _ = resolve_lengths(False, truncation, max_length, None, self.model_max_length)
+        ids = self._rust.encode(text, add_special_tokens, truncate_to, None, text_b).ids
         if return_tensor:
             return Tensor(np.asarray(ids, dtype=np.int64), device=_backend.check_device(device))
         return ids
@@ -356,8 +317,8 @@ class BERTTokenizerFast:
                                          device=device, return_special_tokens_mask=return_special_tokens_mask)
             check_text(text_a, "text_a")
         text_b = single_pair(text_b)
-        truncate_to, _ = self._resolve_lengths(False, truncation, max_length)
-        enc = self._run(text_a, add_special_tokens, truncate_to, None, text_b)
+        truncate_to, _ = resolve_lengths(False, truncation, max_length, None, self.model_max_length)
+        enc = self._rust.encode(text_a, add_special_tokens, truncate_to, None, text_b)
         out = {"input_ids": enc.ids, "token_type_ids": enc.type_ids, "attention_mask": enc.attention_mask}
         if return_special_tokens_mask:
             out["special_tokens_mask"] = self.get_special_tokens_mask(enc.ids)
@@ -409,25 +370,16 @@ class BERTTokenizerFast:
             >>> enc["attention_mask"].tolist()
             [[1, 1, 1, 0], [1, 1, 1, 1]]
         """
-        check_pair_arg(text_pairs, "text_pairs")
-        if isinstance(texts, str) and text_pairs is not None and not isinstance(text_pairs, str):
-            raise TypeError(f"text_pairs must be a str when texts is a str, got {type_name(text_pairs)}")
-        if isinstance(texts, str):
-            text_pairs = single_pair(text_pairs)
-        batch = as_text_list(texts)
-        if text_pairs is not None:
-            pairs = as_text_list(text_pairs, "text_pairs")
-            if len(pairs) != len(batch):
-                raise ValueError(f"got {len(batch)} texts but {len(pairs)} text_pairs; they must match")
-            batch = list(zip(batch, pairs))
-        truncate_to, pad = self._resolve_lengths(padding, truncation, max_length, pad_to_multiple_of)
+        batch, has_pairs = batch_inputs(texts, text_pairs)
+        truncate_to, pad = resolve_lengths(padding, truncation, max_length, pad_to_multiple_of,
+                                           self.model_max_length)
         if return_tensor:
             device = _backend.check_device(device)
-            encodings = self._run(batch, add_special_tokens, truncate_to, None) if batch else []
-            return as_tensors(encodings, pad, text_pairs is not None, return_special_tokens_mask, self.pad_token_id,
+            encodings = self._rust.encode(batch, add_special_tokens, truncate_to, None) if batch else []
+            return as_tensors(encodings, pad, has_pairs, return_special_tokens_mask, self.pad_token_id,
                               self._special_ids, device)
-        encodings = self._run(batch, add_special_tokens, truncate_to, pad) if batch else []
-        return as_lists(encodings, text_pairs is not None, return_special_tokens_mask, self._special_ids)
+        encodings = self._rust.encode(batch, add_special_tokens, truncate_to, pad) if batch else []
+        return as_lists(encodings, has_pairs, return_special_tokens_mask, self._special_ids)
 
     def decode(self, ids, skip_special_tokens=True) -> str:
         """Text from token ids (a list, a NumPy array or a 1-D Tensor), word pieces joined.
@@ -440,7 +392,7 @@ class BERTTokenizerFast:
         """
         if isinstance(ids, Tensor) and ids.ndim != 1:
             raise ValueError(f"decode takes 1-D ids, got shape {ids.shape}: use batch_decode for a batch")
-        return self._tk.decode(self._ids_list(ids), skip_special_tokens=skip_special_tokens)
+        return self._rust.tk.decode(self._ids_list(ids), skip_special_tokens=skip_special_tokens)
 
     def batch_decode(self, batch_ids, skip_special_tokens=True) -> list[str]:
         """:meth:`decode` for each row of a list of id lists or a 2-D Tensor/array.
@@ -450,17 +402,8 @@ class BERTTokenizerFast:
             >>> BERTTokenizerFast().batch_decode([[2, 4, 3], [1]], skip_special_tokens=False)
             ['[CLS] [MASK] [SEP]', '[UNK]']
         """
-        if isinstance(batch_ids, Tensor):
-            batch_ids = batch_ids.numpy()
-        if isinstance(batch_ids, np.ndarray):
-            if batch_ids.ndim != 2:
-                raise ValueError(f"batch_decode takes 2-D ids, got shape {batch_ids.shape}")
-            rows = [self._ids_list(row) for row in batch_ids]
-        elif isinstance(batch_ids, (list, tuple)):
-            rows = [self._ids_list(row, f"batch_ids[{i}]") for i, row in enumerate(batch_ids)]
-        else:
-            raise TypeError(f"batch_ids must be a list of id lists or a 2-D Tensor, got {type_name(batch_ids)}")
-        return self._tk.decode_batch(rows, skip_special_tokens=skip_special_tokens)
+        rows = id_rows(batch_ids, len(self._id_to_token), self.vocab_size)
+        return self._rust.tk.decode_batch(rows, skip_special_tokens=skip_special_tokens)
 
     # ---- training ---------------------------------------------------------------------------------
     def fit(self, texts, vocab_size=30522, min_frequency=2, limit_alphabet=None, show_progress=False):
@@ -518,8 +461,8 @@ class BERTTokenizerFast:
             >>> BERTTokenizerFast.from_pretrained(folder).encode("[MASK]")
             [2, 4, 3]
         """
-        self._configure(None, None)  # keep per-call truncation/padding out of tokenizer.json
-        return files.save(folder, self, self._id_to_token, self._tk.to_str(pretty=True))
+        self._rust.configure(None, None)  # keep per-call truncation/padding out of tokenizer.json
+        return files.save(folder, self, self._id_to_token, self._rust.tk.to_str(pretty=True))
 
     @classmethod
     def from_pretrained(cls, folder, **overrides):

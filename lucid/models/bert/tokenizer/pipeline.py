@@ -14,6 +14,7 @@ from tokenizers import AddedToken, Tokenizer, decoders, normalizers, pre_tokeniz
 from tokenizers.models import WordPiece
 
 from .arguments import type_name
+from .truncation import fit_to_length
 
 #: The order in which a freshly trained (or empty) vocabulary lists the special tokens: [PAD] = 0.
 SPECIAL_ROLES = ("pad_token", "unk_token", "cls_token", "sep_token", "mask_token")
@@ -106,3 +107,56 @@ def bert_pipeline(tok, vocab):
     )
     tk.decoder = decoders.WordPiece(prefix=tok.wordpieces_prefix, cleanup=True)
     return tk
+
+
+class RustEncoder:
+    """A Rust tokenizer and the truncation and padding it is set to; a call that asks for other
+    settings changes them on the Rust object, one that asks for the same ones leaves it alone.
+
+    ``truncate_to`` is ``None`` or a length; ``pad`` is ``None``, ``"longest"`` or
+    ``(length or None, multiple or None)`` (see :func:`~.arguments.resolve_lengths`).
+
+    Example:
+        >>> from lucid.models import BERTTokenizerFast
+        >>> tok = BERTTokenizerFast()
+        >>> rust = RustEncoder(bert_pipeline(tok, tok.get_vocab()), pad_id=0, pad_token="[PAD]")
+        >>> [e.ids for e in rust.encode(["[MASK]", "[MASK] [MASK]"], True, None, "longest")]
+        [[2, 4, 3, 0], [2, 4, 4, 3]]
+    """
+
+    def __init__(self, tk, pad_id, pad_token):
+        self.tk = tk
+        self._pad_id, self._pad_token = pad_id, pad_token
+        self._encode_batch = getattr(tk, "encode_batch_fast", tk.encode_batch)
+        self._mode = (None, None)
+
+    def configure(self, truncate_to, pad):
+        """Set truncation and padding on the Rust tokenizer, touching it only when they change."""
+        if self._mode == (truncate_to, pad):
+            return
+        if truncate_to is None:
+            self.tk.no_truncation()
+        else:
+            self.tk.enable_truncation(truncate_to, stride=0, strategy="longest_first", direction="right")
+        if pad is None:
+            self.tk.no_padding()
+        else:
+            self.tk.enable_padding(direction="right", pad_id=self._pad_id, pad_type_id=0, pad_token=self._pad_token,
+                                   length=None if pad == "longest" else pad[0],
+                                   pad_to_multiple_of=None if pad == "longest" else pad[1])
+        self._mode = (truncate_to, pad)
+
+    def encode(self, inputs, add_special_tokens, truncate_to, pad, text_b=None):
+        """The encoding of a text (pair) when ``inputs`` is a str, else the encodings of a batch; long
+        pairs are cut ahead of Rust's truncation (:func:`~.truncation.fit_to_length`)."""
+        if truncate_to is not None:
+            inputs, text_b = fit_to_length(inputs, text_b, truncate_to, add_special_tokens, self.encode_plain)
+        self.configure(truncate_to, pad)
+        if isinstance(inputs, str):
+            return self.tk.encode(inputs, text_b, add_special_tokens=add_special_tokens)
+        return self._encode_batch(inputs, add_special_tokens=add_special_tokens)
+
+    def encode_plain(self, texts):
+        """The encodings of ``texts``, untruncated and without special tokens."""
+        self.configure(None, None)
+        return self.tk.encode_batch(texts, add_special_tokens=False)
