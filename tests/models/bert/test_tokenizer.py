@@ -270,13 +270,12 @@ def test_gpu_device_without_gpu_says_so(uncased):
         ours.batch_encode(["the fox"], return_tensor=True, device="gpu")
 
 
-@pytest.mark.gpu
-def test_gpu_tensors(uncased):
+def test_tensors_on_device(uncased, device):
     ours, hf = uncased
-    enc = ours.batch_encode(["the fox", "a"], padding=True, return_tensor=True, device="gpu")
-    assert enc["input_ids"].device == "gpu"
+    enc = ours.batch_encode(["the fox", "a"], padding=True, return_tensor=True, device=device)
+    assert enc["input_ids"].device == device
     assert enc["input_ids"].tolist() == hf(["the fox", "a"], padding=True)["input_ids"]
-    assert ours.encode("the fox", return_tensor=True, device="gpu").device == "gpu"
+    assert ours.encode("the fox", return_tensor=True, device=device).device == device
     assert ours.decode(enc["input_ids"][0]) == "the fox"
 
 
