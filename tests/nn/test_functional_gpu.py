@@ -1,4 +1,6 @@
-"""GPU (CuPy) results of lucid.nn.functional against the CPU results (skipped without a GPU)."""
+"""GPU (CuPy) results of lucid.nn.functional against the CPU results (the GPU tests are
+skipped without a GPU): float32 and float16 through the CUDA kernels, float64 through the
+kernels' own xp reference code on CuPy."""
 
 import numpy as np
 import pytest
@@ -6,7 +8,7 @@ import pytest
 import lucid
 import lucid.nn.functional as F
 
-pytestmark = pytest.mark.gpu
+gpu = pytest.mark.gpu
 RNG = np.random.default_rng(5)
 
 
@@ -52,6 +54,7 @@ CASES = {
 }
 
 
+@gpu
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_gpu_matches_cpu_float32(name):
     fn, make = CASES[name]
@@ -64,6 +67,22 @@ def test_gpu_matches_cpu_float32(name):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
 
 
+@gpu
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gpu_float64_matches_cpu(name):
+    """float64 takes no CUDA kernel: each op runs its own xp reference on the GPU."""
+    fn, make = CASES[name]
+    arrays = make()
+    cpu_out, cpu_grads = run(fn, arrays, "cpu", dtype=np.float64)
+    gpu_out, gpu_grads = run(fn, arrays, "gpu", dtype=np.float64)
+    assert gpu_out.dtype == np.float64
+    np.testing.assert_allclose(gpu_out, cpu_out, rtol=1e-10, atol=1e-12)
+    for a, b in zip(gpu_grads, cpu_grads):
+        if b is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@gpu
 @pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "layer_norm", "softmax", "log_softmax", "sdpa", "linear"])
 def test_gpu_float16_close_to_cpu_float32(name):
     fn, make = CASES[name]
@@ -73,11 +92,11 @@ def test_gpu_float16_close_to_cpu_float32(name):
     np.testing.assert_allclose(gpu_out.astype(np.float32), cpu_out, rtol=1e-2, atol=1e-2)
 
 
-def test_gpu_dropout_statistics_and_stays_on_device():
-    x = lucid.ones(200, 500, device="gpu", requires_grad=True)
+def test_dropout_statistics_and_stays_on_device(device):
+    x = lucid.ones(200, 500, device=device, requires_grad=True)
     y = F.dropout(x, 0.25)
-    assert y.device == "gpu"
+    assert y.device == device
     kept = (y.numpy() != 0).mean()
     assert abs(kept - 0.75) < 0.005
     y.sum().backward()
-    assert lucid.Tensor(x.grad).device == "gpu"
+    assert lucid.Tensor(x.grad).device == device

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._common import xp_of
+from ..._backend import xp_of
 
 #: Elements per block and temporary; a kernel keeps ~4 such float32 buffers in a 512 KiB L2.
 BLOCK_ELEMS = 24576
@@ -239,7 +239,15 @@ def blas_control_available() -> bool:
 def single_threaded_blas():
     """Hold OpenBLAS at one thread inside the block (restored on exit; nests, thread-safe).
 
-    Without a controllable OpenBLAS this does nothing.
+    Without a controllable OpenBLAS this does nothing. The kernels hold it around the GEMMs
+    they run on their own threads; code that runs its own threads can hold it the same way.
+
+    Example:
+        >>> import numpy as np
+        >>> from lucid.nn.kernels import single_threaded_blas
+        >>> with single_threaded_blas():
+        ...     float((np.ones((2, 3)) @ np.ones((3, 2)))[0, 0])
+        3.0
     """
     global _blas_depth, _blas_prev
     if not blas_control_available():

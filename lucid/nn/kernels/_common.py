@@ -11,20 +11,6 @@ def compute_dtype(dtype):
     return np.dtype(np.float32) if dtype.itemsize < 4 else dtype
 
 
-def is_numpy(arr) -> bool:
-    """Whether ``arr`` is a NumPy array (so the blocked, threaded CPU kernels apply)."""
-    return isinstance(arr, np.ndarray)
-
-
-def xp_of(arr):
-    """``numpy`` or ``cupy``, whichever holds ``arr``."""
-    if isinstance(arr, np.ndarray):
-        return np
-    import cupy
-
-    return cupy
-
-
 def most_negative(dtype):
     """The most negative finite value of a float dtype (used instead of -inf for masking)."""
     return float(np.finfo(dtype).min)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._backend import xp_of
 from ..._function import make_result, needs_grad
 from . import _blocks
 from . import cuda as _cuda
-from ._common import compute_dtype, xp_of
+from ._common import compute_dtype
 
 
 def cross_entropy_arrays(z, t, w, reduction, ignore_index, smoothing, want_grad):
@@ -24,8 +25,14 @@ def cross_entropy_arrays(z, t, w, reduction, ignore_index, smoothing, want_grad)
     and 1-D integer targets ``t`` (M,), already range-checked.
 
     Returns ``(loss, dz or None)``; ``loss`` is 0-d for "mean"/"sum", else shape (M,).
+
+    Example:
+        >>> import numpy as np
+        >>> loss, dz = cross_entropy_arrays(np.zeros((1, 2)), np.array([0]), None, "mean", -100, 0.0, True)
+        >>> round(float(loss), 4), dz.tolist()
+        (0.6931, [[-0.5, 0.5]])
     """
-    if _cuda.active(z):  # CUDA kernel; the code below stays the reference
+    if _cuda.takes(z):  # CUDA kernel; the code below stays the reference
         return _cuda.cross_entropy_arrays(z, t, w, reduction, ignore_index, smoothing, want_grad)
     xp = xp_of(z)
     m, c = z.shape

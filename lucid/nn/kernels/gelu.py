@@ -13,6 +13,7 @@ Two implementations of the forward:
   the derivative.
 
 CuPy float32/float16 arrays take the fused kernel in :mod:`lucid.nn.kernels.cuda.gelu`.
+:func:`bias_gelu` adds a bias first (inside that kernel on the GPU).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import math
 
 import numpy as np
 
+from ..._backend import check_same_device, xp_of
 from ..._function import make_result, needs_grad
 from ...ops.special import erf_array
 from . import _blocks
 from . import cuda as _cuda
-from ._common import compute_dtype, is_numpy
+from ._common import compute_dtype
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -186,16 +188,25 @@ def _fused_f32(x, approximate, want_grad):
 
 
 def gelu_arrays(x, approximate="none", want_grad=False):
-    """``(gelu(x), gelu'(x) or None)`` for a NumPy or CuPy array, picking the fastest path."""
-    if is_numpy(x):
-        if x.dtype == np.float32:
-            return _fused_f32(x, approximate, want_grad)
-        return _reference(np, x, approximate, want_grad)
-    if _cuda.active(x):  # fused CUDA kernel; this module's code stays the reference
-        return _cuda.gelu_arrays(x, approximate, want_grad)
-    import cupy
+    """``(gelu(x), gelu'(x) or None)`` for a NumPy or CuPy array, picking the fastest path.
 
-    return _reference(cupy, x, approximate, want_grad)
+    Example:
+        >>> import numpy as np
+        >>> y, d = gelu_arrays(np.array([0.0, 1.0], np.float32), want_grad=True)
+        >>> [round(float(v), 4) for v in y], [round(float(v), 4) for v in d]
+        ([0.0, 0.8413], [0.5, 1.0833])
+    """
+    if _cuda.takes(x):  # fused CUDA kernel; this module's code stays the reference
+        return _cuda.gelu_arrays(x, approximate, want_grad)
+    return _xp_gelu(x, approximate, want_grad)
+
+
+def _xp_gelu(x, approximate, want_grad):
+    """The paths off the CUDA kernel: NumPy float32 blocked, everything else the reference."""
+    xp = xp_of(x)
+    if xp is np and x.dtype == np.float32:
+        return _fused_f32(x, approximate, want_grad)
+    return _reference(xp, x, approximate, want_grad)
 
 
 def gelu(a, approximate="none"):
@@ -207,3 +218,39 @@ def gelu(a, approximate="none"):
         return (g * d,)
 
     return make_result(y, (a,), backward if want else None, "gelu")
+
+
+def bias_gelu(a, bias, approximate="none"):
+    """``gelu(a + bias)`` as one op (``bias`` a 1-D tensor over the last axis of ``a``); the
+    output has ``a``'s dtype.
+
+    On the GPU the bias add rides in the GELU kernel (one pass fewer than adding the bias to
+    a linear layer's output first); elsewhere the bias is added first and the NumPy or xp
+    GELU runs. Backward is one multiply for ``a`` and a column sum for ``bias``.
+
+    Example:
+        >>> import lucid
+        >>> from lucid.nn.kernels.gelu import bias_gelu
+        >>> y = bias_gelu(lucid.tensor([[0.0, -1.0]]), lucid.tensor([1.0, 1.0]))
+        >>> [round(v, 4) for v in y.tolist()[0]]
+        [0.8413, 0.0]
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu approximate must be 'none' or 'tanh', got {approximate!r}")
+    check_same_device(a, bias)
+    n = a.shape[-1] if a.ndim else 1
+    if bias.shape != (n,):
+        raise ValueError(f"bias_gelu bias must have shape ({n},) to match input of shape {a.shape}, got {bias.shape}")
+    x, b = a.data, bias.data
+    want = needs_grad(a, bias)
+    if _cuda.takes(x):
+        y, d = _cuda.gelu_arrays(x, approximate, want, b)
+    else:
+        y, d = _xp_gelu((x + b).astype(x.dtype, copy=False), approximate, want)
+
+    def backward(g):
+        gd = g * d
+        gb = gd.reshape(-1, n).sum(axis=0, dtype=compute_dtype(gd.dtype)) if bias.requires_grad else None
+        return gd, gb
+
+    return make_result(y, (a, bias), backward if want else None, "bias_gelu")

@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._backend import xp_of
 from ..._function import make_result, needs_grad
 from . import _blocks
 from . import cuda as _cuda
-from ._common import compute_dtype, rowdot, xp_of
+from ._common import compute_dtype, rowdot
 
 
 def layer_norm_arrays(x2, w, b, eps, want_grad):
     """Normalize the rows of 2-D ``x2``; returns ``(y, xhat or None, rstd or None)``.
 
     ``w``/``b`` are 1-D arrays or ``None``; everything is in the compute dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> y, xhat, rstd = layer_norm_arrays(np.array([[1.0, 3.0]]), None, None, 0.0, True)
+        >>> y.tolist(), rstd.tolist()
+        ([[-1.0, 1.0]], [1.0])
     """
-    if _cuda.active(x2):  # CUDA kernel; the code below stays the reference
+    if _cuda.takes(x2):  # CUDA kernel; the code below stays the reference
         return _cuda.layer_norm_arrays(x2, w, b, eps, want_grad)
     xp = xp_of(x2)
     rows, n = x2.shape
@@ -56,8 +63,16 @@ def layer_norm_arrays(x2, w, b, eps, want_grad):
 
 
 def layer_norm_backward_arrays(g2, xhat, rstd, w, want_x, want_w, want_b):
-    """Gradients ``(gx, gw, gb)`` (``None`` where not wanted) for 2-D ``g2``."""
-    if _cuda.active(g2):
+    """Gradients ``(gx, gw, gb)`` (``None`` where not wanted) for 2-D ``g2``.
+
+    Example:
+        >>> import numpy as np
+        >>> xhat, rstd = np.array([[-1.0, 1.0]]), np.array([1.0])
+        >>> gx, gw, gb = layer_norm_backward_arrays(np.ones((1, 2)), xhat, rstd, None, True, True, True)
+        >>> gx.tolist(), gw.tolist(), gb.tolist()
+        ([[0.0, 0.0]], [-1.0, 1.0], [1.0, 1.0])
+    """
+    if _cuda.takes(g2):
         return _cuda.layer_norm_backward_arrays(g2, xhat, rstd, w, want_x, want_w, want_b)
     xp = xp_of(g2)
     rows, n = g2.shape

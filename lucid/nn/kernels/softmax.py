@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._backend import xp_of
 from ..._function import make_result
 from . import _blocks
 from . import cuda as _cuda
-from ._common import compute_dtype, rowdot, rows_of, unrows, xp_of
+from ._common import compute_dtype, rowdot, rows_of, unrows
 
 
 def softmax_rows_(r):
-    """Softmax over the last axis of 2-D ``r``, in place; returns ``r``."""
-    if _cuda.active(r):  # CUDA kernel; the code below stays the reference
+    """Softmax over the last axis of 2-D ``r``, in place; returns ``r``.
+
+    Example:
+        >>> import numpy as np
+        >>> softmax_rows_(np.zeros((1, 4))).tolist()
+        [[0.25, 0.25, 0.25, 0.25]]
+    """
+    if _cuda.takes(r, ndim=2):  # CUDA kernel; the code below stays the reference
         return _cuda.softmax_rows_(r)
     xp = xp_of(r)
 
@@ -36,8 +43,14 @@ def softmax_rows_(r):
 
 def softmax_backward_rows_(gp, p):
     """Turn ``gp`` (2-D, the gradient w.r.t. probabilities ``p``) in place into the
-    gradient w.r.t. the softmax input: ``p * (gp - sum(gp * p))``; returns ``gp``."""
-    if _cuda.active(gp):
+    gradient w.r.t. the softmax input: ``p * (gp - sum(gp * p))``; returns ``gp``.
+
+    Example:
+        >>> import numpy as np
+        >>> softmax_backward_rows_(np.array([[1.0, 0.0]]), np.array([[0.5, 0.5]])).tolist()
+        [[0.25, -0.25]]
+    """
+    if _cuda.takes(gp, ndim=2):
         return _cuda.softmax_backward_rows_(gp, p)
     xp = xp_of(gp)
 

@@ -1,18 +1,19 @@
-"""CuPy kernels for the fused ops, used when the data lives on the GPU.
+"""CuPy kernels for the fused ops: leaves that take CuPy arrays and return CuPy arrays.
 
-Each kernel takes the same arrays and returns the same results as the ``xp`` function it
-replaces in :mod:`lucid.nn.kernels` (that function stays the reference the GPU tests check
-these against). Kernels are built on first use and cached; nothing here imports CuPy
-until a GPU array reaches it. Float16 data is read and written as float16 and computed
-in float32.
+Each kernel returns the same results as the ``xp`` reference code it stands in for in
+:mod:`lucid.nn.kernels` (the GPU tests check one against the other). A kernel builds no
+graph, checks no arguments and never falls back: the op in :mod:`lucid.nn.kernels` asks
+:func:`takes` once and either calls the kernel or runs its own reference. Kernels are
+built on first use and cached; nothing here imports CuPy until a GPU array reaches it.
+Float16 data is read and written as float16 and computed in float32.
 
-The kernel modules consult :func:`active` at the top of their array functions; the
-:func:`disabled` context turns the kernels off so the reference path runs on the GPU.
+The :func:`disabled` context turns the kernels off on the calling thread (like grad mode
+and autocast, the switch is per thread), so the reference code runs on the GPU.
 
 Example:
     >>> import numpy as np
     >>> from lucid.nn.kernels import cuda
-    >>> cuda.active(np.zeros(2))  # NumPy arrays never take the CUDA path
+    >>> cuda.takes(np.zeros(2, np.float32))  # NumPy arrays never take a CUDA kernel
     False
     >>> with cuda.disabled():
     ...     cuda.enabled()
@@ -22,50 +23,57 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import threading
 
-import numpy as np
-
+from ...._backend import is_gpu_array
+from ._build import C_TYPES
 from .cross_entropy import cross_entropy_arrays
-from .dropout import dropout
-from .gelu import bias_gelu, gelu_arrays
+from .dropout import dropout_backward, dropout_forward
+from .gelu import gelu_arrays
 from .layer_norm import layer_norm_arrays, layer_norm_backward_arrays
 from .softmax import softmax_backward_rows_, softmax_rows_
 
 __all__ = [
-    "active", "bias_gelu", "cross_entropy_arrays", "disabled", "dropout", "enabled", "gelu_arrays",
-    "layer_norm_arrays", "layer_norm_backward_arrays", "softmax_backward_rows_", "softmax_rows_",
+    "cross_entropy_arrays", "disabled", "dropout_backward", "dropout_forward", "enabled", "gelu_arrays",
+    "layer_norm_arrays", "layer_norm_backward_arrays", "softmax_backward_rows_", "softmax_rows_", "takes",
 ]
 
-_enabled = True
+_state = threading.local()
 
 
 def enabled() -> bool:
-    """Whether GPU arrays go through the CUDA kernels (True unless inside :func:`disabled`).
+    """Whether GPU arrays go through the CUDA kernels on this thread (True unless inside
+    :func:`disabled`).
 
     Example:
         >>> from lucid.nn.kernels import cuda
         >>> cuda.enabled()
         True
     """
-    return _enabled
+    return getattr(_state, "enabled", True)
 
 
-def active(arr) -> bool:
-    """Whether ``arr`` should take a CUDA kernel: kernels enabled and ``arr`` not a NumPy array.
+def takes(arr, ndim=None) -> bool:
+    """Whether a CUDA kernel takes ``arr``: kernels enabled on this thread, ``arr`` a CuPy
+    array of float32 or float16, and (given ``ndim``) of ``ndim`` dimensions.
+
+    The one dispatch question of :mod:`lucid.nn.kernels`: asked once per call, it picks
+    the kernel or the op's own ``xp`` reference.
 
     Example:
         >>> import numpy as np
         >>> from lucid.nn.kernels import cuda
-        >>> cuda.active(np.ones(3))
+        >>> cuda.takes(np.ones((2, 3), np.float32), ndim=2)
         False
     """
-    return _enabled and not isinstance(arr, np.ndarray)
+    return (is_gpu_array(arr) and enabled() and arr.dtype in C_TYPES
+            and (ndim is None or arr.ndim == ndim))
 
 
 @contextlib.contextmanager
 def disabled():
-    """Run the plain ``xp`` reference code on GPU arrays inside this block (for tests and
-    for measuring what a kernel gains).
+    """Run the plain ``xp`` reference code on GPU arrays inside this block, on this thread
+    only (for tests and for measuring what a kernel gains).
 
     Example:
         >>> from lucid.nn.kernels import cuda
@@ -75,10 +83,9 @@ def disabled():
         >>> cuda.enabled()
         True
     """
-    global _enabled
-    prev = _enabled
-    _enabled = False
+    prev = enabled()
+    _state.enabled = False
     try:
         yield
     finally:
-        _enabled = prev
+        _state.enabled = prev

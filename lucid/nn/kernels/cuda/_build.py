@@ -7,6 +7,8 @@ import threading
 
 import numpy as np
 
+from ...._backend import get_xp
+
 _lock = threading.Lock()
 _cache = {}
 
@@ -34,13 +36,6 @@ __device__ __forceinline__ float warp_max(float v) {
 #: Threads per block of the row kernels: one warp per row, 8 rows per block.
 ROW_THREADS = 256
 ROWS_PER_BLOCK = ROW_THREADS // 32
-
-
-def cupy():
-    """The CuPy module (imported, and a CUDA device checked, on first use)."""
-    from ...._backend import get_xp
-
-    return get_xp("gpu")
 
 
 def cached(key, make):
@@ -79,7 +74,7 @@ def raw_kernel(name: str, template: str, dtype):
     suffix = _suffix(dtype)
 
     def make():
-        return cupy().RawKernel(raw_source(template, dtype), f"{name}_{suffix}")
+        return get_xp("gpu").RawKernel(raw_source(template, dtype), f"{name}_{suffix}")
 
     return cached(("raw", name, suffix), make)
 
@@ -91,7 +86,10 @@ def row_grid(rows: int):
 
 def elementwise(name: str, in_params: str, out_params: str, body: str, preamble: str = ""):
     """The cached ``cupy.ElementwiseKernel`` ``name``."""
-    return cached(("ew", name), lambda: cupy().ElementwiseKernel(in_params, out_params, body, name, preamble=preamble))
+    return cached(
+        ("ew", name),
+        lambda: get_xp("gpu").ElementwiseKernel(in_params, out_params, body, name, preamble=preamble),
+    )
 
 
 def reduction(name: str, in_params: str, out_params: str, map_expr: str, reduce_expr: str, post_map: str,
@@ -99,13 +97,15 @@ def reduction(name: str, in_params: str, out_params: str, map_expr: str, reduce_
     """The cached ``cupy.ReductionKernel`` ``name``."""
     return cached(
         ("red", name),
-        lambda: cupy().ReductionKernel(in_params, out_params, map_expr, reduce_expr, post_map, identity, name),
+        lambda: get_xp("gpu").ReductionKernel(in_params, out_params, map_expr, reduce_expr, post_map, identity, name),
     )
 
 
 def i32(v):
+    """``v`` as the ``int`` argument of a raw kernel."""
     return np.int32(v)
 
 
 def f32(v):
+    """``v`` as the ``float`` argument of a raw kernel."""
     return np.float32(v)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...._backend import xp_of
 from . import _build
 
 _KERNEL = r"""
@@ -66,19 +67,13 @@ extern "C" __global__ void lucid_xent_$S(
 
 
 def cross_entropy_arrays(z, t, w, reduction, ignore_index, smoothing, want_grad):
-    """Loss and logits-gradient (for a unit upstream gradient) for 2-D CuPy logits ``z``
-    (M, C) and 1-D integer targets ``t`` (M,), already range-checked.
+    """Loss and logits-gradient (for a unit upstream gradient) for 2-D CuPy float32/float16
+    logits ``z`` (M, C) and 1-D integer targets ``t`` (M,), already range-checked.
 
     Returns ``(loss, dz or None)``: ``loss`` 0-d for "mean"/"sum", else (M,), in ``z``'s
     dtype; ``dz`` in ``z``'s dtype (float16 logits get a float16 gradient, computed in float32).
     """
-    if z.dtype not in _build.C_TYPES:
-        from .. import cross_entropy as ref
-        from . import disabled
-
-        with disabled():
-            return ref.cross_entropy_arrays(z, t, w, reduction, ignore_index, smoothing, want_grad)
-    cp = _build.cupy()
+    cp = xp_of(z)
     z = cp.ascontiguousarray(z)
     m, c = z.shape
     t = cp.ascontiguousarray(t, dtype=np.int64)

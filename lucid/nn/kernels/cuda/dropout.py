@@ -1,14 +1,12 @@
-"""Inverted dropout with an ``ElementwiseKernel``: from the uniform draws and ``x``, one
+"""Inverted dropout with ``ElementwiseKernel`` s: from the uniform draws and ``x``, one
 pass writes the output and the boolean keep mask (the reference compares, multiplies and
-scales in three). The uniforms come from the same generator call as
-:func:`lucid.nn.kernels.dropout.keep_mask`, so one seed gives the same mask either way."""
+scales in three). :mod:`lucid.nn.kernels.dropout` draws the uniforms with the same
+generator call as its reference, so one seed gives the same mask either way."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...._function import make_result, needs_grad
-from .... import random as _random
 from . import _build
 
 
@@ -26,23 +24,12 @@ def _backward():
     )
 
 
-def dropout(a, p, device):
-    """Dropout of GPU tensor ``a`` with drop probability ``0 <= p <= 1`` (training mode),
-    as :func:`lucid.nn.kernels.dropout.dropout`."""
-    x = a.data
-    if p >= 1.0 or x.dtype == np.float64:
-        from .. import dropout as ref
-        from . import disabled
+def dropout_forward(x, u, p, scale):
+    """``(y, keep)`` for CuPy ``x`` (float32/float16) and uniforms ``u`` of its shape:
+    ``keep = u >= p`` and ``y = x * keep * scale``, in ``x``'s dtype."""
+    return _forward()(x, u, np.float32(p), np.float32(scale))
 
-        with disabled():
-            return ref.dropout(a, p, device)
-    udt = np.float32
-    u = _random.generator(device).random(x.shape, dtype=udt)
-    scale = np.float32(1.0 / (1.0 - p))
-    y, keep = _forward()(x, u, np.float32(p), scale)
-    del u
 
-    def backward(g):
-        return (_backward()(g, keep, scale),)
-
-    return make_result(y, (a,), backward if needs_grad(a) else None, "dropout")
+def dropout_backward(g, keep, scale):
+    """The input gradient ``g * keep * scale`` for CuPy ``g`` and the forward's ``keep``."""
+    return _backward()(g, keep, np.float32(scale))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...._backend import xp_of
 from . import _build
 
 _FORWARD = r"""
@@ -81,14 +82,7 @@ def layer_norm_arrays(x2, w, b, eps, want_grad):
     Returns ``(y, xhat or None, rstd or None)``: ``y`` in ``x2``'s dtype, ``xhat`` and
     ``rstd`` in float32.
     """
-    from .. import layer_norm as ref
-
-    if x2.dtype not in _build.C_TYPES:
-        from . import disabled
-
-        with disabled():
-            return ref.layer_norm_arrays(x2, w, b, eps, want_grad)
-    cp = _build.cupy()
+    cp = xp_of(x2)
     x2 = cp.ascontiguousarray(x2)
     rows, n = x2.shape
     y = cp.empty_like(x2)
@@ -107,16 +101,10 @@ def layer_norm_arrays(x2, w, b, eps, want_grad):
 
 
 def layer_norm_backward_arrays(g2, xhat, rstd, w, want_x, want_w, want_b):
-    """Gradients ``(gx, gw, gb)`` (None where not wanted) for 2-D CuPy ``g2``; ``gx`` has
-    ``g2``'s dtype, ``gw``/``gb`` are float32."""
-    from .. import layer_norm as ref
-
-    if g2.dtype not in _build.C_TYPES:
-        from . import disabled
-
-        with disabled():
-            return ref.layer_norm_backward_arrays(g2, xhat, rstd, w, want_x, want_w, want_b)
-    cp = _build.cupy()
+    """Gradients ``(gx, gw, gb)`` (None where not wanted) for 2-D CuPy ``g2`` (float32 or
+    float16) and the forward's float32 ``xhat`` and ``rstd``; ``gx`` has ``g2``'s dtype,
+    ``gw``/``gb`` are float32."""
+    cp = xp_of(g2)
     g2 = cp.ascontiguousarray(g2)
     xhat = cp.ascontiguousarray(xhat, dtype=np.float32)
     rows, n = g2.shape

@@ -4,6 +4,7 @@ Used by :mod:`lucid.nn.kernels.softmax` and, through it, by attention."""
 
 from __future__ import annotations
 
+from ...._backend import xp_of
 from . import _build
 
 _FORWARD = r"""
@@ -43,7 +44,7 @@ def _in_place(r, run):
     if r.flags.c_contiguous:
         run(r)
     else:
-        tmp = _build.cupy().ascontiguousarray(r)
+        tmp = xp_of(r).ascontiguousarray(r)
         run(tmp)
         r[...] = tmp
     return r
@@ -51,12 +52,6 @@ def _in_place(r, run):
 
 def softmax_rows_(r):
     """Softmax over the last axis of 2-D CuPy ``r`` (float32/float16), in place; returns ``r``."""
-    if r.dtype not in _build.C_TYPES or r.ndim != 2:
-        from .. import softmax as ref
-        from . import disabled
-
-        with disabled():
-            return ref.softmax_rows_(r)
     rows, n = r.shape
 
     def run(a):
@@ -69,17 +64,10 @@ def softmax_rows_(r):
 
 
 def softmax_backward_rows_(gp, p):
-    """Turn 2-D CuPy ``gp`` in place into ``p * (gp - sum(gp * p))`` (the gradient through
-    the softmax whose output is ``p``); returns ``gp``."""
-    if gp.dtype not in _build.C_TYPES or gp.ndim != 2:
-        from .. import softmax as ref
-        from . import disabled
-
-        with disabled():
-            return ref.softmax_backward_rows_(gp, p)
-    cp = _build.cupy()
+    """Turn 2-D CuPy ``gp`` (float32/float16) in place into ``p * (gp - sum(gp * p))`` (the
+    gradient through the softmax whose output is ``p``); returns ``gp``."""
     rows, n = gp.shape
-    pc = cp.ascontiguousarray(p, dtype=gp.dtype)
+    pc = xp_of(gp).ascontiguousarray(p, dtype=gp.dtype)
 
     def run(a):
         if rows and n:

@@ -1,11 +1,15 @@
 """The CUDA kernels of lucid.nn.kernels.cuda against the plain xp reference code on GPU arrays
 (forward and backward, float32 and float16), plus the CPU-side checks that need no GPU:
-CuPy stays unimported, the fused bias+GELU op on the CPU, and the kernel source builder."""
+CuPy stays unimported, the fused bias+GELU op on the CPU, the kernel source builder, the
+per-thread enable switch, and the dispatch of every op through ``cuda.takes`` (with a NumPy
+double of the kernels)."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -15,6 +19,7 @@ import lucid
 import lucid.nn.functional as F
 from lucid.nn.kernels import cross_entropy as ref_ce
 from lucid.nn.kernels import cuda
+from lucid.nn.kernels import dropout as ref_do
 from lucid.nn.kernels import gelu as ref_gelu
 from lucid.nn.kernels import layer_norm as ref_ln
 from lucid.nn.kernels import softmax as ref_sm
@@ -33,7 +38,8 @@ def test_importing_and_running_lucid_on_cpu_never_imports_cupy():
         "x = lucid.ones(2, 4, requires_grad=True)\n"
         "y = F.layer_norm(F.gelu(F.dropout(x, 0.1)), (4,))\n"
         "F.cross_entropy(F.softmax(y), lucid.tensor([0, 1])).backward()\n"
-        "cuda.bias_gelu(x, lucid.ones(4)).sum().backward()\n"
+        "from lucid.nn.kernels.gelu import bias_gelu\n"
+        "bias_gelu(x, lucid.ones(4)).sum().backward()\n"
         "assert 'cupy' not in sys.modules, 'cupy was imported'\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -48,7 +54,7 @@ def test_bias_gelu_on_cpu_matches_torch(approximate):
     xl, bl = lucid.tensor(x, requires_grad=True), lucid.tensor(b, requires_grad=True)
     xt, bt = torch.tensor(x, requires_grad=True), torch.tensor(b, requires_grad=True)
     g = rng.standard_normal((3, 4, 5))
-    y = cuda.bias_gelu(xl, bl, approximate)
+    y = ref_gelu.bias_gelu(xl, bl, approximate)
     y.backward(lucid.tensor(g))
     yt = torch.nn.functional.gelu(xt + bt, approximate=approximate)
     yt.backward(torch.tensor(g))
@@ -60,9 +66,9 @@ def test_bias_gelu_on_cpu_matches_torch(approximate):
 def test_bias_gelu_errors_name_the_value():
     x = lucid.ones(2, 3)
     with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
-        cuda.bias_gelu(x, lucid.ones(2))
+        ref_gelu.bias_gelu(x, lucid.ones(2))
     with pytest.raises(ValueError, match="'erf'"):
-        cuda.bias_gelu(x, lucid.ones(3), approximate="erf")
+        ref_gelu.bias_gelu(x, lucid.ones(3), approximate="erf")
 
 
 def test_kernel_sources_are_built_per_dtype_and_reject_others():
@@ -71,7 +77,122 @@ def test_kernel_sources_are_built_per_dtype_and_reject_others():
     assert "void k_f32(float* x)" in src32 and "void k_f16(__half* x)" in src16
     with pytest.raises(TypeError, match="float64"):
         _build.c_type(np.float64)
-    assert not cuda.active(np.zeros(1)) and cuda.enabled()
+    assert not cuda.takes(np.zeros(1, np.float32)) and cuda.enabled()
+
+
+def test_disabled_holds_on_its_own_thread_only():
+    entered, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def worker():
+        with cuda.disabled():
+            seen["inside"] = cuda.enabled()
+            entered.set()
+            release.wait(10)
+        seen["after"] = cuda.enabled()
+
+    def enabled_on_a_new_thread():
+        out = []
+        t = threading.Thread(target=lambda: out.append(cuda.enabled()))
+        t.start()
+        t.join(10)
+        return out
+
+    t = threading.Thread(target=worker)
+    t.start()
+    assert entered.wait(10)
+    seen["here"] = cuda.enabled()  # while the worker is inside its block
+    seen["new"] = enabled_on_a_new_thread()
+    release.set()
+    t.join(10)
+    assert seen == {"inside": False, "here": True, "new": [True], "after": True}
+    with cuda.disabled():  # and the other way round; nesting restores the outer state
+        assert enabled_on_a_new_thread() == [True]
+        with cuda.disabled():
+            pass
+        assert not cuda.enabled()
+    assert cuda.enabled()
+
+
+# ---- dispatch: each op asks cuda.takes once, then runs the kernel or its own reference -----
+_DOUBLES = {  # a NumPy double of each CUDA entry point's contract
+    "cross_entropy_arrays": ref_ce.cross_entropy_arrays,
+    "layer_norm_arrays": ref_ln.layer_norm_arrays,
+    "layer_norm_backward_arrays": ref_ln.layer_norm_backward_arrays,
+    "softmax_rows_": ref_sm.softmax_rows_,
+    "softmax_backward_rows_": ref_sm.softmax_backward_rows_,
+    "gelu_arrays": lambda x, approximate, want_grad, bias=None: ref_gelu.gelu_arrays(
+        x if bias is None else (x + bias).astype(x.dtype, copy=False), approximate, want_grad),
+    "dropout_forward": lambda x, u, p, scale: (ref_do.apply_mask(x, u >= p, scale), u >= p),
+    "dropout_backward": ref_do.apply_mask,
+}
+
+
+@contextlib.contextmanager
+def _kernel_double():
+    """``cuda.takes`` says yes (NumPy arrays included) and each CUDA entry point becomes its
+    NumPy double, which runs with ``takes`` saying no; yields the list of questions and calls."""
+    events, depth = [], [0]
+
+    def takes(arr, ndim=None):
+        if depth[0]:
+            return False
+        events.append("takes")
+        return ndim is None or arr.ndim == ndim
+
+    def double(name, fn):
+        def run(*args, **kwargs):
+            events.append(name)
+            depth[0] += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return run
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(cuda, "takes", takes)
+        for name, fn in _DOUBLES.items():
+            m.setattr(cuda, name, double(name, fn))
+        yield events
+
+
+_W, _B = np.linspace(0.5, 1.5, 8, dtype=np.float32), np.linspace(-1, 1, 8, dtype=np.float32)
+_DISPATCH = {  # op on a (2, 3, 4, 8) tensor -> the questions and kernel calls of forward + backward
+    "gelu": (F.gelu, ["takes", "gelu_arrays"]),
+    "gelu_tanh": (lambda x: F.gelu(x, "tanh"), ["takes", "gelu_arrays"]),
+    "bias_gelu": (lambda x: ref_gelu.bias_gelu(x, lucid.tensor(_B, requires_grad=True)), ["takes", "gelu_arrays"]),
+    "layer_norm": (lambda x: F.layer_norm(x, (8,), lucid.tensor(_W, requires_grad=True), lucid.tensor(_B)),
+                   ["takes", "layer_norm_arrays", "takes", "layer_norm_backward_arrays"]),
+    "softmax": (lambda x: F.softmax(x, axis=1), ["takes", "softmax_rows_", "takes", "softmax_backward_rows_"]),
+    "cross_entropy": (lambda x: F.cross_entropy(x.reshape(24, 8), lucid.tensor(np.arange(24) % 8)),
+                      ["takes", "cross_entropy_arrays"]),
+    "dropout": (lambda x: F.dropout(x, 0.3), ["takes", "dropout_forward", "dropout_backward"]),
+    # a broadcast batch takes the reference attention, whose softmax rows dispatch
+    "attention": (lambda x: F.scaled_dot_product_attention(x, x[:1], x[:1]),
+                  ["takes", "softmax_rows_", "takes", "softmax_backward_rows_"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_DISPATCH))
+def test_each_op_asks_takes_once_and_calls_the_kernel_it_names(name):
+    fn, expect = _DISPATCH[name]
+    x = np.random.default_rng(3).standard_normal((2, 3, 4, 8)).astype(np.float32)
+
+    def run():
+        lucid.random.seed(5)
+        xt = lucid.tensor(x, requires_grad=True)
+        y = fn(xt)
+        y.backward(lucid.tensor(np.linspace(-1, 1, y.size).reshape(y.shape).astype(np.float32)))
+        return y.numpy(), xt.grad
+
+    plain = run()
+    with _kernel_double() as events:
+        doubled = run()
+    assert events == expect
+    for a, b in zip(plain, doubled):  # same arguments reached the kernel: same results, bit for bit
+        np.testing.assert_array_equal(a, b)
 
 
 # ---- GPU: each kernel against the reference on the same GPU arrays --------------------------
@@ -87,6 +208,20 @@ def _arr(shape, dtype, seed=0, scale=1.0):
 def _close(a, b, dtype, factor=1.0):
     tol = {k: v * factor for k, v in TOL[np.dtype(dtype)].items()}
     np.testing.assert_allclose(_cp().asnumpy(a).astype(np.float64), _cp().asnumpy(b).astype(np.float64), **tol)
+
+
+@gpu
+def test_takes_answers_for_gpu_arrays():
+    x = _cp().zeros((2, 3), np.float32)
+    assert cuda.takes(x) and cuda.takes(x, ndim=2) and cuda.takes(x.astype(np.float16))
+    assert not cuda.takes(x, ndim=3) and not cuda.takes(x.astype(np.float64))
+    with cuda.disabled():
+        assert not cuda.takes(x)
+        other = []
+        t = threading.Thread(target=lambda: other.append(cuda.takes(x)))
+        t.start()
+        t.join(10)
+        assert other == [True]
 
 
 @gpu
@@ -115,7 +250,7 @@ def test_bias_gelu_kernel_matches_cpu_op(dtype, approximate):
     outs = []
     for dev in ("cpu", "gpu"):
         xt, bt = lucid.tensor(x, device=dev, requires_grad=True), lucid.tensor(b, device=dev, requires_grad=True)
-        y = cuda.bias_gelu(xt, bt, approximate)
+        y = ref_gelu.bias_gelu(xt, bt, approximate)
         y.backward(lucid.tensor(g, device=dev))
         outs.append([y.numpy(), lucid._backend.to_numpy(xt.grad), lucid._backend.to_numpy(bt.grad)])
     for a, c in zip(*outs):
@@ -269,6 +404,4 @@ def test_functional_ops_with_kernels_equal_the_reference_path(dtype):
 
 
 def _null():
-    import contextlib
-
     return contextlib.nullcontext()

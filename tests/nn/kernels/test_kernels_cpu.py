@@ -8,7 +8,7 @@ import torch
 
 import lucid
 import lucid.nn.functional as F
-from lucid.nn.kernels import _blocks
+from lucid.nn.kernels import _blocks, single_threaded_blas
 from lucid.nn.kernels import attention as katt
 
 RNG = np.random.default_rng(77)
@@ -26,6 +26,18 @@ def _heads_view(b, s, h, d, dtype):
     """A (b, h, s, d) view of a (b, s, h * d) projection, as BERT's head split makes."""
     x = RNG.standard_normal((b, s, h * d)).astype(dtype)
     return x.reshape(b, s, h, d).transpose(0, 2, 1, 3)
+
+
+def _assert_matches_torch(lo, to, lt, tt, out_tol, grad_tol):
+    """Backpropagate one random upstream gradient through the lucid output ``lo`` and the
+    torch output ``to``; compare the outputs (rtol = atol = ``out_tol``) and the gradients of
+    the inputs ``lt`` / ``tt`` (``grad_tol`` = (rtol, atol))."""
+    g = RNG.standard_normal(lo.shape).astype(np.float32)
+    (lo * lucid.Tensor(g)).sum().backward()
+    (to * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=out_tol, atol=out_tol)
+    for a, t in zip(lt, tt):
+        np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=grad_tol[0], atol=grad_tol[1])
 
 
 def _run_attention(q, k, v, mask, reference, monkeypatch, **kw):
@@ -76,12 +88,7 @@ def test_blocked_attention_matches_torch_in_bert_layout(threads):
     tt = [torch.tensor(np.ascontiguousarray(a), requires_grad=True) for a in (q, k, v)]
     lo = F.scaled_dot_product_attention(*lt, attn_mask=lucid.Tensor(mask))
     to = torch.nn.functional.scaled_dot_product_attention(*tt, attn_mask=torch.tensor(mask))
-    g = RNG.standard_normal(lo.shape).astype(np.float32)
-    (lo * lucid.Tensor(g)).sum().backward()
-    (to * torch.tensor(g)).sum().backward()
-    np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=2e-6, atol=2e-6)
-    for a, t in zip(lt, tt):
-        np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=5e-6, atol=5e-6)
+    _assert_matches_torch(lo, to, lt, tt, out_tol=2e-6, grad_tol=(5e-6, 5e-6))
 
 
 def test_blocked_attention_no_grad_keeps_no_graph():
@@ -128,12 +135,7 @@ def test_linear_split_bias_and_grads_match_torch(shape, threads, monkeypatch):
     lt = [lucid.Tensor(a, requires_grad=True) for a in (x, w, bias)]
     tt = [torch.tensor(a, requires_grad=True) for a in (x, w, bias)]
     lo, to = F.linear(*lt), torch.nn.functional.linear(*tt)
-    g = RNG.standard_normal(lo.shape).astype(np.float32)
-    (lo * lucid.Tensor(g)).sum().backward()
-    (to * torch.tensor(g)).sum().backward()
-    np.testing.assert_allclose(lo.numpy(), to.detach().numpy(), rtol=1e-5, atol=1e-5)
-    for a, t in zip(lt, tt):
-        np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-5, atol=1e-4)
+    _assert_matches_torch(lo, to, lt, tt, out_tol=1e-5, grad_tol=(1e-5, 1e-4))
 
 
 def test_single_threaded_blas_restores_and_nests():
@@ -141,9 +143,9 @@ def test_single_threaded_blas_restores_and_nests():
         pytest.skip("NumPy's BLAS is not an OpenBLAS lucid can control")
     _set, get = _blocks._blas
     before = get()
-    with _blocks.single_threaded_blas():
+    with single_threaded_blas():  # the public name (the CLI holds OpenBLAS through it)
         assert get() == 1
-        with _blocks.single_threaded_blas():
+        with single_threaded_blas():
             assert get() == 1
         assert get() == 1
     assert get() == before
