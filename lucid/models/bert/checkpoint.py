@@ -17,8 +17,8 @@ import warnings
 from .config import BERTConfig
 
 __all__ = [
-    "CONFIG_NAME", "WEIGHTS_NAME", "WEIGHTS_INDEX_NAME", "read_config", "read_weights",
-    "normalize_key", "load_into", "save_folder", "PretrainedMixin",
+    "CONFIG_NAME", "WEIGHTS_NAME", "WEIGHTS_INDEX_NAME", "check_model_folder", "read_config", "read_weights",
+    "normalize_key", "load_into", "save_folder", "label_names", "set_label_names", "PretrainedMixin",
 ]
 
 CONFIG_NAME = "config.json"
@@ -34,6 +34,33 @@ def _check_folder(folder) -> str:
     folder = os.fspath(folder)
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"no model folder at {folder!r}")
+    return folder
+
+
+def check_model_folder(folder) -> str:
+    """``folder`` as a string once it is a folder holding ``config.json``; otherwise an error
+    naming the path. A command line checks this before reading anything else, so a wrong
+    path is the first thing reported.
+
+    Raises:
+        FileNotFoundError: nothing exists at ``folder``, or it has no ``config.json``.
+        NotADirectoryError: ``folder`` is a file.
+
+    Example:
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> BERTConfig(vocab_size=50).save_pretrained(folder)
+        >>> check_model_folder(folder) == folder
+        True
+    """
+    folder = os.fspath(folder)
+    if not os.path.exists(folder):
+        raise FileNotFoundError(f"no model folder at {folder!r}")
+    if not os.path.isdir(folder):
+        raise NotADirectoryError(f"{folder!r} is a file, expected a model folder "
+                                 f"({CONFIG_NAME}, {WEIGHTS_NAME}, vocab.txt)")
+    if not os.path.isfile(os.path.join(folder, CONFIG_NAME)):
+        raise FileNotFoundError(f"model folder {folder!r} has no {CONFIG_NAME}")
     return folder
 
 
@@ -191,6 +218,41 @@ def save_folder(model, folder, architecture: str, config_extra: dict | None = No
         os.path.join(folder, WEIGHTS_NAME): safetensors_bytes(arrays, metadata={"format": "pt"}),
         os.path.join(folder, CONFIG_NAME): model.config._json_bytes(**more),
     })
+
+
+def label_names(config: BERTConfig, num_labels: int) -> list[str]:
+    """The class names of a ``num_labels``-way classifier in id order: the config's
+    ``id2label`` when it names exactly those ids, else ``LABEL_0``, ``LABEL_1``, ... (the
+    names Hugging Face gives classes it knows nothing about).
+
+    Example:
+        >>> cfg = BERTConfig(extra={"id2label": {"1": "positive", "0": "negative"}})
+        >>> label_names(cfg, 2), label_names(cfg, 3)
+        (['negative', 'positive'], ['LABEL_0', 'LABEL_1', 'LABEL_2'])
+    """
+    raw = config.extra.get("id2label")
+    ids = [str(i) for i in range(num_labels)]
+    if isinstance(raw, dict) and sorted(map(str, raw)) == sorted(ids):
+        named = {str(k): str(v) for k, v in raw.items()}
+        return [named[i] for i in ids]
+    return [f"LABEL_{i}" for i in ids]
+
+
+def set_label_names(config: BERTConfig, names) -> None:
+    """Record class names (in id order) as the config's ``id2label``/``label2id``, so the
+    next ``save_pretrained`` writes them into ``config.json``.
+
+    Example:
+        >>> cfg = BERTConfig()
+        >>> set_label_names(cfg, ["negative", "positive"])
+        >>> cfg.extra["id2label"], cfg.extra["label2id"]
+        ({'0': 'negative', '1': 'positive'}, {'negative': 0, 'positive': 1})
+    """
+    names = [str(n) for n in names]
+    if len(set(names)) != len(names):
+        raise ValueError(f"label names must be distinct, got {names}")
+    config.extra["id2label"] = {str(i): n for i, n in enumerate(names)}
+    config.extra["label2id"] = {n: i for i, n in enumerate(names)}
 
 
 class PretrainedMixin:

@@ -1,0 +1,133 @@
+"""The ``lucid-bert`` argument parser: four subcommands, each with ``--device`` and ``--seed``."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+from .. import __version__
+from .errors import PROG, CLIError
+
+__all__ = ["SUBCOMMANDS", "build_parser"]
+
+SUBCOMMANDS = ("demo", "fill-mask", "classify", "finetune")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument becomes :class:`CLIError` (one line, exit 2) instead of usage text."""
+
+    def error(self, message):
+        raise CLIError(message)
+
+
+def _number(kind, convert, ok):
+    """An argparse type: ``convert`` the text and check it with ``ok``, else say a ``kind`` was expected."""
+
+    def parse(text):
+        try:
+            v = convert(text)
+        except ValueError:
+            v = None
+        if v is None or not ok(v):
+            raise argparse.ArgumentTypeError(f"expected a {kind}, got {text!r}")
+        return v
+
+    return parse
+
+
+_positive_int = _number("positive integer", int, lambda v: v >= 1)
+_nonneg_int = _number("non-negative integer", int, lambda v: v >= 0)
+_positive_float = _number("positive number", float, lambda v: v > 0 and math.isfinite(v))
+_fraction = _number("number in [0, 1)", float, lambda v: 0.0 <= v < 1.0)
+
+def _add_inputs(p, texts_help, file_help):
+    """The checkpoint folder and the texts (arguments and/or ``--file``) of a prediction command."""
+    p.add_argument("model", help="checkpoint folder: config.json, model.safetensors and the tokenizer files")
+    p.add_argument("texts", nargs="*", default=[], metavar="TEXT", help=texts_help)
+    p.add_argument("--file", help=file_help)
+
+
+def _add_common(p):
+    p.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
+                   help="where tensors live: cpu (NumPy) or gpu (CuPy, CUDA) (default: cpu)")
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default: 0)")
+
+
+def _add_demo(sub):
+    p = sub.add_parser("demo", help="(default) learn a vocabulary, pre-train a tiny BERT, fine-tune and test a "
+                       "sentiment classifier on data shipped with lucid; no download",
+                       description="Learns a WordPiece vocabulary from a corpus shipped with lucid, pre-trains a "
+                       "tiny BERT with masked-LM, fine-tunes a sentiment classifier on a shipped labelled set, "
+                       "reports held-out accuracy, saves both models and reloads the classifier.")
+    _add_common(p)
+    p.add_argument("--output-dir", default=os.path.join(".data", "bert"),
+                   help="where to save pretrained/ (masked-LM) and classifier/ (default: .data/bert)")
+    p.add_argument("--pretrain-epochs", type=_nonneg_int, default=None, help="masked-LM epochs (default: 10)")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="fine-tuning epochs (default: 8)")
+    p.add_argument("--quick", action="store_true", help="fewer epochs, for smoke tests")
+
+
+def _add_fill_mask(sub):
+    p = sub.add_parser("fill-mask", help="top-k tokens and probabilities for each [MASK]",
+                       description="Prints the top-k tokens and their probabilities for each [MASK] of each text, "
+                       "using a masked-LM checkpoint folder (Hugging Face or lucid).")
+    _add_inputs(p, "texts holding [MASK]", "a text file with one text per line")
+    p.add_argument("--top-k", type=_positive_int, default=5, help="how many tokens per mask (default: 5)")
+    _add_common(p)
+
+
+def _add_classify(sub):
+    p = sub.add_parser("classify", help="labels and probabilities for texts",
+                       description="Prints the predicted label and its probability for each text, using a "
+                       "sequence-classification checkpoint folder.")
+    _add_inputs(p, "texts to classify", "one text per line, or a .csv/.tsv/.jsonl file with a text "
+                "(and optional text_pair) column")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
+    p.add_argument("--max-length", type=_positive_int, default=None,
+                   help="truncate inputs to this many tokens (default: the model's maximum)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per text with every probability")
+    _add_common(p)
+
+
+def _add_finetune(sub):
+    p = sub.add_parser("finetune", help="fine-tune BERTForSequenceClassification on a CSV/JSONL file",
+                       description="Fine-tunes BERTForSequenceClassification from a Hugging Face or lucid "
+                       "checkpoint folder on a .csv, .tsv or .jsonl file with text, optional text_pair, and label "
+                       "columns: AdamW, linear warm-up then linear decay, gradient clipping, evaluation after "
+                       "each epoch; the best checkpoint (by accuracy) is saved with its tokenizer.")
+    p.add_argument("model", help="checkpoint folder to start from (with vocab.txt or tokenizer.json)")
+    p.add_argument("train_file", help=".csv, .tsv or .jsonl training file")
+    p.add_argument("--eval-file", help="evaluation file (default: hold out --eval-fraction of the training file)")
+    p.add_argument("--eval-fraction", type=_fraction, default=0.1,
+                   help="share of the training file held out when there is no --eval-file (default: 0.1)")
+    p.add_argument("--output-dir", default="lucid-bert-finetuned", help="where the best checkpoint goes "
+                   "(default: lucid-bert-finetuned)")
+    p.add_argument("--epochs", type=_positive_int, default=3, help="training epochs (default: 3)")
+    p.add_argument("--batch-size", type=_positive_int, default=16, help="batch size (default: 16)")
+    p.add_argument("--lr", type=_positive_float, default=5e-5, help="peak learning rate (default: 5e-5)")
+    p.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay (default: 0.01)")
+    p.add_argument("--warmup-ratio", type=_fraction, default=0.1,
+                   help="share of the steps spent warming up (default: 0.1)")
+    p.add_argument("--max-grad-norm", type=_positive_float, default=1.0,
+                   help="clip the global gradient norm to this (default: 1.0)")
+    p.add_argument("--max-length", type=_positive_int, default=128, help="truncate inputs to this many "
+                   "tokens (default: 128)")
+    _add_common(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``lucid-bert`` argument parser with its four subcommands.
+
+    Example:
+        >>> args = build_parser().parse_args(["fill-mask", "folder", "a [MASK] b", "--top-k", "3"])
+        >>> args.command, args.top_k, args.device
+        ('fill-mask', 3, 'cpu')
+    """
+    parser = _Parser(prog=PROG, description="BERT on lucid: a no-download demo, fill-mask, classify, finetune. "
+                     "Without a subcommand, runs the demo.")
+    parser.add_argument("--version", action="version", version=f"{PROG} (lucid {__version__})")
+    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
+    for add in (_add_demo, _add_fill_mask, _add_classify, _add_finetune):
+        add(sub)
+    return parser

@@ -1,0 +1,15 @@
+"""The example reader (CSV, TSV, JSONL) and the label vocabulary's order."""
+
+from __future__ import annotations
+
+from lucid.cli import read_examples, readers
+
+
+def test_read_examples_csv_tsv_jsonl(tmp_path):
+    (tmp_path / "a.tsv").write_text("text\ttext_pair\tlabel\nx y\tz\t1\nw\t\t0\n")
+    assert read_examples(str(tmp_path / "a.tsv")) == [
+        {"text": "x y", "text_pair": "z", "label": "1"}, {"text": "w", "label": "0"}]
+    (tmp_path / "b.jsonl").write_text('{"text": "x", "label": 2}\n\n{"text": "y", "label": "b"}\n')
+    assert read_examples(str(tmp_path / "b.jsonl")) == [{"text": "x", "label": "2"}, {"text": "y", "label": "b"}]
+    assert readers.label_vocab(["10", "2", "1"]) == ["1", "2", "10"]
+    assert readers.label_vocab(["pos", "neg"]) == ["neg", "pos"]
