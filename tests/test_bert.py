@@ -485,11 +485,11 @@ def test_gpu_device_without_gpu_is_a_clear_error(tokenizer):
 
 
 def test_device_other_than_the_models_moves_the_model_with_a_warning(tokenizer, monkeypatch):
-    from lucid.models.bert import tasks
+    from lucid.models.bert import _task
 
     model = BERTForSequenceClassification(tiny())
     moved = []
-    monkeypatch.setattr(tasks._backend, "get_xp", lambda device: np)  # pretend a GPU exists
+    monkeypatch.setattr(_task._backend, "get_xp", lambda device: np)  # pretend a GPU exists
     monkeypatch.setattr(model, "to", lambda device: moved.append(device), raising=False)
     with pytest.raises(RuntimeError):  # the (pretend) move did nothing; encoding on "gpu" needs CuPy
         with pytest.warns(UserWarning, match="device='gpu'.*model is on 'cpu'.*moving the model"):
