@@ -9,7 +9,9 @@
 
 Who checks what: the backbone (:class:`~lucid.models.BERT`) checks ids, masks, lengths and
 their devices; a task class checks its labels (through the helpers here); this module
-checks the texts and the device name. Nothing is checked twice on the way down.
+checks the texts and the device name. A task class does not repeat a backbone check, and
+the backbone does not see labels. (The ops below, ``F.cross_entropy`` and the others, keep
+their own argument checks: they are public functions too.)
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from ..._tensor import Tensor
 from ...random import generator
 from .checkpoint import PretrainedMixin
 from .config import BERTConfig
-from .modeling import BERT
 
 __all__ = [
     "IGNORE_INDEX", "TaskModel", "accuracy", "as_label_tensor", "batch_labels", "batch_texts", "encode_texts",
