@@ -7,7 +7,7 @@ import pytest
 
 import lucid
 from lucid.models import BERT, BERTConfig, BERTForMaskedLM, BERTForSequenceClassification, BERTTokenizerFast
-from lucid.models.bert import modeling, tasks
+from lucid.models.bert import _task, modeling
 
 CFG = BERTConfig(vocab_size=30, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
                  max_position_embeddings=8, type_vocab_size=2)
@@ -226,7 +226,7 @@ def test_mask_and_labels_on_another_device_name_both():
     with pytest.raises(RuntimeError, match=r"'gpu' \(the model\) and 'cpu' \(attention_mask\)"):
         modeling.extended_attention_mask(lucid.tensor(MASK), 2, 4, lucid.Float32, "gpu")
     with pytest.raises(RuntimeError, match=r"'gpu' \(the model\) and 'cpu' \(labels\)"):
-        tasks._as_label_tensor(lucid.tensor([0, 1]), "gpu")
+        _task.as_label_tensor(lucid.tensor([0, 1]), "gpu")
 
 
 def test_exactly_one_of_ids_and_embeds(models):

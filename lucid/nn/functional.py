@@ -1,8 +1,8 @@
 """Functional neural-network ops (``import lucid.nn.functional as F``).
 
 The hot ops (linear, gelu, layer_norm, softmax, log_softmax, cross_entropy,
-scaled_dot_product_attention, dropout, embedding) are each one graph op with a
-hand-written backward, implemented in :mod:`lucid.nn.kernels`; this module checks
+binary_cross_entropy_with_logits, scaled_dot_product_attention, dropout, embedding) are
+each one graph op with a hand-written backward, implemented in :mod:`lucid.nn.kernels`; this module checks
 arguments and names the offending value when one is wrong.
 
 Example:
@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import _autocast
@@ -22,6 +24,7 @@ from .._args import as_tensor, normalize_axis
 from .._backend import check_same_device
 from .kernels import activation as _activation
 from .kernels import attention as _attention
+from .kernels import binary_cross_entropy as _binary_cross_entropy
 from .kernels import cross_entropy as _cross_entropy
 from .kernels import dropout as _dropout
 from .kernels import embedding as _embedding
@@ -31,8 +34,8 @@ from .kernels import linear as _linear
 from .kernels import softmax as _softmax
 
 __all__ = [
-    "cross_entropy", "dropout", "embedding", "gelu", "layer_norm", "linear", "log_softmax", "relu",
-    "scaled_dot_product_attention", "softmax", "tanh",
+    "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "gelu", "layer_norm", "linear",
+    "log_softmax", "mse_loss", "relu", "scaled_dot_product_attention", "softmax", "tanh",
 ]
 
 
@@ -272,6 +275,18 @@ def log_softmax(input, axis=-1, dim=None):
 _REDUCTIONS = ("mean", "sum", None, "none")
 
 
+def _reduction(reduction, op):
+    """``reduction`` checked (``op`` names the loss in the message); ``"none"`` becomes None."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op} reduction must be 'mean', 'sum' or None, got {reduction!r}")
+    return None if reduction == "none" else reduction
+
+
+def _target(target, input):
+    """``target`` as a Tensor, made on ``input``'s device from lists and arrays."""
+    return target if isinstance(target, Tensor) else Tensor(target, device=input.device)
+
+
 def cross_entropy(input, target, weight=None, reduction="mean", ignore_index=-100, label_smoothing=0.0):
     """Cross-entropy between logits ``input`` and class-index ``target``, as PyTorch's.
 
@@ -292,14 +307,10 @@ def cross_entropy(input, target, weight=None, reduction="mean", ignore_index=-10
         0.0
     """
     input = _tensor(input, "input")
-    if not isinstance(target, Tensor):
-        target = Tensor(target, device=input.device)
+    target = _target(target, input)
     check_same_device(input, target)
     _floating(input, "cross_entropy input")
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"cross_entropy reduction must be 'mean', 'sum' or None, got {reduction!r}")
-    if reduction == "none":
-        reduction = None
+    reduction = _reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0 and 1, got {label_smoothing!r}")
     if target.data.dtype.kind not in "iu":
@@ -330,6 +341,89 @@ def cross_entropy(input, target, weight=None, reduction="mean", ignore_index=-10
     if _autocast.on(input.device):  # autocast: float32
         input, weight = _autocast.high(input, weight)
     return _cross_entropy.cross_entropy(input, t, weight, reduction, ignore_index, float(label_smoothing))
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Mean squared error ``(input - target) ** 2``, reduced as PyTorch's ``mse_loss``.
+
+    ``reduction`` is ``"mean"`` (default), ``"sum"`` or ``None``/``"none"`` (per-element
+    losses). A ``target`` of another shape is broadcast against ``input`` with a warning,
+    as PyTorch does; shapes that do not broadcast raise ``ValueError`` naming both. Built
+    from the arithmetic ops, so its gradient (``2 (input - target)``, reduced) is theirs.
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> F.mse_loss(lucid.tensor([1.0, 3.0]), lucid.tensor([0.0, 1.0])).item()
+        2.5
+        >>> F.mse_loss(lucid.tensor([1.0, 3.0]), lucid.tensor([0.0, 1.0]), reduction="none").tolist()
+        [1.0, 4.0]
+    """
+    input = _tensor(input, "input")
+    target = _target(target, input)
+    check_same_device(input, target, names=("input", "target"))
+    _floating(input, "mse_loss input")
+    reduction = _reduction(reduction, "mse_loss")
+    if target.shape != input.shape:
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            raise ValueError(
+                f"mse_loss target of shape {target.shape} does not broadcast with input of shape {input.shape}"
+            ) from None
+        warnings.warn(f"mse_loss target of shape {target.shape} differs from input of shape {input.shape}: "
+                      "they are broadcast, which is rarely what a loss wants", UserWarning, stacklevel=2)
+    if _autocast.on(input.device):  # autocast: float32
+        input, target = _autocast.high(input, target)
+    diff = input - target
+    loss = diff * diff
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Binary cross-entropy between logits ``input`` and probabilities ``target``, as PyTorch's.
+
+    Per element, ``-weight * (pos_weight * target * log(sigmoid(input)) + (1 - target) *
+    log(1 - sigmoid(input)))``, computed in a form that stays finite for any logit (see
+    :mod:`lucid.nn.kernels.binary_cross_entropy`). ``target`` has ``input``'s shape (any
+    real dtype; it is computed in ``input``'s); ``weight`` and ``pos_weight`` broadcast
+    to that shape (``pos_weight`` of shape ``(C,)`` weighs the positives of each of ``C``
+    classes). ``reduction`` is ``"mean"``, ``"sum"`` or ``None``/``"none"``. One op with a
+    hand-written backward; gradients reach ``input`` and ``target`` (not the weights, as in
+    PyTorch).
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> round(F.binary_cross_entropy_with_logits(lucid.tensor([0.0, 0.0]), lucid.tensor([0.0, 1.0])).item(), 4)
+        0.6931
+        >>> F.binary_cross_entropy_with_logits(lucid.tensor([1e4, -1e4]), lucid.tensor([0.0, 1.0]), reduction="none").tolist()
+        [10000.0, 10000.0]
+    """
+    op = "binary_cross_entropy_with_logits"
+    input = _tensor(input, "input")
+    target = _target(target, input)
+    weight = None if weight is None else _tensor(weight, "weight")
+    pos_weight = None if pos_weight is None else _tensor(pos_weight, "pos_weight")
+    check_same_device(input, target, weight, pos_weight, names=("input", "target", "weight", "pos_weight"))
+    _floating(input, f"{op} input")
+    reduction = _reduction(reduction, op)
+    if target.shape != input.shape:
+        raise ValueError(f"{op} target of shape {target.shape} must have the input's shape {input.shape}")
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is None:
+            continue
+        try:
+            fits = np.broadcast_shapes(t.shape, input.shape) == input.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{op} {name} of shape {t.shape} does not broadcast to the input's shape {input.shape}")
+    if _autocast.on(input.device):  # autocast: float32
+        input, target, weight, pos_weight = _autocast.high(input, target, weight, pos_weight)
+    return _binary_cross_entropy.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):

@@ -150,6 +150,33 @@ def test_sequence_classification_logits_loss_and_grads(name, train, tmp_path):
     np.testing.assert_array_equal(model.predict_labels(**kw).numpy(), out.logits.argmax(-1).numpy())
 
 
+
+@pytest.mark.parametrize("num_labels, problem", [(1, "regression"), (3, "multi_label_classification")])
+def test_sequence_classification_regression_and_multi_label(num_labels, problem, tmp_path):
+    """Hugging Face's problem_type rule on float labels (num_labels 1: mean squared error, else
+    binary cross-entropy on logits): the same loss and parameter gradients as transformers."""
+    cfg = CONFIGS["gelu"]
+    hf = _hf_model(transformers.BertForSequenceClassification, cfg, num_labels=num_labels)
+    model = _load_quiet(BERTForSequenceClassification, _save(hf, tmp_path))
+    hf.train()
+    model.train()
+    ids, mask, types = _inputs(cfg, seed=9)
+    labels = np.random.default_rng(9).random((3, num_labels)).astype(np.float32)
+    labels[0] = labels[0] > 0.5  # hard targets in one row
+    if num_labels == 1:
+        labels = labels[:, 0] * 4 - 2  # regression targets (batch,)
+    out = hf(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), token_type_ids=torch.tensor(types),
+             labels=torch.tensor(labels))
+    assert hf.config.problem_type == problem
+    out.loss.backward()
+    loss = model.get_loss(labels=lucid.tensor(labels), input_ids=lucid.tensor(ids), attention_mask=lucid.tensor(mask),
+                          token_type_ids=lucid.tensor(types))
+    _record(f"cls {problem} loss", abs(loss.item() - out.loss.item()))
+    assert abs(loss.item() - out.loss.item()) < ATOL
+    loss.backward()
+    _grads_close(model, hf, f"cls {problem} grads")
+
+
 def test_backbone_sequence_and_pooled_output(tmp_path):
     cfg = CONFIGS["gelu"]
     torch.manual_seed(0)
@@ -260,6 +287,28 @@ def test_untied_lucid_folder_loads_in_transformers(tmp_path):
         ref = hf(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask)).logits.numpy()
     got = model(input_ids=lucid.tensor(ids), attention_mask=lucid.tensor(mask)).numpy()
     np.testing.assert_allclose(got, ref, atol=ATOL * 5)
+
+
+
+def test_checkpoint_on_device_matches_transformers(device, tmp_path):
+    cfg = CONFIGS["gelu"]
+    torch.manual_seed(0)
+    hf = transformers.BertForMaskedLM(transformers.BertConfig(**cfg, attn_implementation="eager")).eval()
+    hf.save_pretrained(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = BERTForMaskedLM.from_pretrained(tmp_path, device=device)
+    assert model.device == device
+    ids, mask, _ = _inputs(cfg, seed=2)
+    with torch.no_grad():
+        ref = hf(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask)).logits.numpy()
+    got = model(input_ids=lucid.tensor(ids, device=device), attention_mask=lucid.tensor(mask, device=device)).numpy()
+    np.testing.assert_allclose(got, ref, atol=1e-4)
+    model.save_pretrained(tmp_path / "back")
+    again = transformers.BertForMaskedLM.from_pretrained(tmp_path / "back").eval()
+    with torch.no_grad():
+        np.testing.assert_allclose(again(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask)).logits.numpy(),
+                                   ref, atol=1e-6)
 
 
 def test_report_max_differences():

@@ -1,4 +1,8 @@
-"""BERT: configuration, backbone, task models, tokenizer and checkpoint loading."""
+"""BERT: configuration, backbone, task models, tokenizer and checkpoint loading.
+
+One module per task model (``masked_lm``, ``sequence_classification``), each a thin head
+on the shared backbone (``modeling``) with what the tasks share in ``_task``.
+"""
 
 from .config import BERTConfig
 from .factories import (
@@ -6,8 +10,9 @@ from .factories import (
     bert_for_sequence_classification_large,
 )
 from .heads import BERTClassificationHead, BERTLMPredictionHead, BERTOnlyMLMHead, BERTPredictionHeadTransform
+from .masked_lm import BERTForMaskedLM
 from .modeling import BERT
-from .tasks import BERTForMaskedLM, BERTForSequenceClassification
+from .sequence_classification import BERTForSequenceClassification
 from .tokenizer import BERTTokenizerFast
 
 __all__ = [

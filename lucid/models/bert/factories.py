@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .config import BERTConfig
-from .tasks import BERTForMaskedLM, BERTForSequenceClassification
+from .masked_lm import BERTForMaskedLM
+from .sequence_classification import BERTForSequenceClassification
 
 __all__ = [
     "bert_for_masked_lm_base", "bert_for_masked_lm_large",

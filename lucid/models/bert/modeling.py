@@ -150,12 +150,16 @@ class BERTEmbeddings(nn.Module):
 class BERTSelfAttention(nn.Module):
     """Multi-head self-attention: query/key/value projections and scaled dot-product attention.
 
+    ``attention_mask`` is the additive mask of :func:`extended_attention_mask`; masked keys
+    get no weight.
+
     Example:
         >>> import lucid
         >>> from lucid.models import BERTConfig
-        >>> cfg = BERTConfig(hidden_size=8, num_attention_heads=2, intermediate_size=16)
-        >>> BERTSelfAttention(cfg)(lucid.ones(1, 3, 8)).shape
-        (1, 3, 8)
+        >>> attn = BERTSelfAttention(BERTConfig(hidden_size=8, num_attention_heads=2))
+        >>> mask = extended_attention_mask(lucid.tensor([[1, 1, 0]]), 1, 3, lucid.Float32, "cpu")
+        >>> attn.attention_head_size, attn(lucid.random.randn(1, 3, 8), mask).shape
+        (4, (1, 3, 8))
     """
 
     def __init__(self, config: BERTConfig):
@@ -236,14 +240,14 @@ class BERTOutput(_DenseResidualNorm):
 
 
 class BERTLayer(nn.Module):
-    """One encoder layer: attention block, then the feed-forward block.
+    """One encoder layer: attention block, then the feed-forward block; the output keeps the
+    input's ``(batch, seq, hidden)`` shape.
 
     Example:
-        >>> import lucid
         >>> from lucid.models import BERTConfig
-        >>> cfg = BERTConfig(hidden_size=8, num_attention_heads=2, intermediate_size=16)
-        >>> BERTLayer(cfg)(lucid.ones(2, 3, 8)).shape
-        (2, 3, 8)
+        >>> layer = BERTLayer(BERTConfig(hidden_size=8, num_attention_heads=2, intermediate_size=16))
+        >>> [name for name, _ in layer.named_parameters()][:3]
+        ['attention.self.query.weight', 'attention.self.query.bias', 'attention.self.key.weight']
     """
 
     def __init__(self, config: BERTConfig):
@@ -373,7 +377,7 @@ class BERT(PretrainedMixin, nn.Module):
         else:
             if not isinstance(inputs_embeds, Tensor):
                 inputs_embeds = Tensor(inputs_embeds, device=self.device, dtype=self.dtype)
-            _backend.check_same_device(self.embeddings.word_embeddings.weight, inputs_embeds)
+            _backend.check_on(self.device, inputs_embeds, "inputs_embeds")
             if inputs_embeds.ndim != 3 or inputs_embeds.shape[-1] != self.config.hidden_size:
                 raise ValueError(
                     f"inputs_embeds must have shape (batch, sequence, {self.config.hidden_size}), "
@@ -382,8 +386,7 @@ class BERT(PretrainedMixin, nn.Module):
             b, s = inputs_embeds.shape[:2]
         if b == 0 or s == 0:
             raise ValueError(f"the input of shape {(b, s)} is empty: give at least one sequence of one token")
-        if s > cfg.max_position_embeddings:
-            raise ValueError(f"sequence length {s} exceeds max_position_embeddings={cfg.max_position_embeddings}")
+        # the sequence length is checked once, by the embeddings (they hold the position table)
         token_type_ids = self._as_ids(token_type_ids, "token_type_ids")
         position_ids = self._as_ids(position_ids, "position_ids")
         # checked here so a bad id is named by its argument, not as an embedding row

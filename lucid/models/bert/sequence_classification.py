@@ -1,0 +1,177 @@
+"""``BERTForSequenceClassification``: the backbone and a classifier on the pooled ``[CLS]``.
+
+Attribute names follow Hugging Face (``bert``, ``classifier``), so ``state_dict()`` keys
+equal a Hugging Face checkpoint's. The loss follows Hugging Face's ``problem_type`` rule:
+regression (mean squared error), single-label (cross-entropy) or multi-label (binary
+cross-entropy on logits) classification.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...nn import functional as F
+from ._task import TaskModel, accuracy, batch_labels, eval_mode, first_out_of_range
+from .config import BERTConfig
+from .heads import BERTClassificationHead
+from .modeling import BERT
+
+__all__ = ["BERTForSequenceClassification"]
+
+_PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
+
+
+class BERTForSequenceClassification(TaskModel):
+    """BERT with a classifier on the pooled ``[CLS]`` features.
+
+    Args:
+        config: the :class:`BERTConfig`; it must keep ``add_pooling_layer=True``.
+        num_labels: number of classes (default 2). With ``num_labels=1`` the loss is the mean
+            squared error (regression); floating ``(batch, num_labels)`` labels give the
+            multi-label binary cross-entropy; integer labels the cross-entropy (as Hugging Face
+            chooses). ``config.extra["problem_type"]`` overrides the choice.
+
+    Example:
+        >>> import lucid
+        >>> from lucid.models import BERTConfig, BERTForSequenceClassification
+        >>> cfg = BERTConfig(vocab_size=120, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
+        ...                  intermediate_size=32, max_position_embeddings=32)
+        >>> model = BERTForSequenceClassification(cfg, num_labels=3)
+        >>> input_ids = lucid.tensor([[101, 7, 8, 102], [101, 9, 102, 0]])
+        >>> attention_mask = lucid.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
+        >>> model(input_ids=input_ids, attention_mask=attention_mask).shape
+        (2, 3)
+        >>> model.get_loss(labels=lucid.tensor([0, 2]), input_ids=input_ids, attention_mask=attention_mask).shape
+        ()
+    """
+
+    _hf_architecture = "BertForSequenceClassification"
+
+    def __init__(self, config: BERTConfig, num_labels: int = 2):
+        super().__init__(config)
+        if isinstance(num_labels, bool) or not isinstance(num_labels, (int, np.integer)) or num_labels < 1:
+            raise ValueError(f"num_labels must be an int >= 1, got {num_labels!r}")
+        if not config.add_pooling_layer:
+            raise ValueError("BERTForSequenceClassification classifies the pooled [CLS] features: "
+                             "config.add_pooling_layer must be True, got False")
+        self.num_labels = int(num_labels)
+        self.bert = BERT(config, add_pooling_layer=True)
+        self.classifier = BERTClassificationHead(config, self.num_labels)
+
+    @classmethod
+    def _from_checkpoint_config(cls, config, arrays, num_labels=None):
+        if num_labels is None:
+            id2label = config.extra.get("id2label")
+            if isinstance(id2label, dict) and id2label:
+                num_labels = len(id2label)
+            elif "classifier.weight" in arrays:
+                num_labels = int(arrays["classifier.weight"].shape[0])
+            else:
+                num_labels = 2
+        return cls(config, num_labels=num_labels)
+
+    def _config_extra(self) -> dict:
+        id2label = self.config.extra.get("id2label")
+        if not (isinstance(id2label, dict) and len(id2label) == self.num_labels):
+            id2label = {str(i): f"LABEL_{i}" for i in range(self.num_labels)}
+        return {"id2label": id2label, "label2id": {v: int(k) for k, v in id2label.items()}}
+
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                inputs_embeds=None):
+        """Class logits of shape ``(batch, num_labels)``; arguments as in :meth:`BERT.forward`."""
+        _, pooled = self._backbone(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
+        return self.classifier(pooled)
+
+    def _problem_type(self, labels) -> str:
+        """``config.extra["problem_type"]``, else Hugging Face's rule from ``num_labels`` and
+        the labels' dtype."""
+        problem = self.config.extra.get("problem_type")
+        if problem is None:
+            if self.num_labels == 1:
+                return "regression"
+            return "single_label_classification" if labels.dtype.kind in "iu" else "multi_label_classification"
+        if problem not in _PROBLEM_TYPES:
+            raise ValueError(f"unknown problem_type {problem!r} in the config")
+        return problem
+
+    def _check_class_labels(self, labels):
+        if labels.dtype.kind not in "iu":
+            raise TypeError(f"class labels must be integers, got dtype {labels.dtype}")
+        if labels.ndim != 1:
+            raise ValueError(f"class labels must have shape (batch,), got {labels.shape}")
+        bad = first_out_of_range(labels.data, self.num_labels)
+        if bad is not None:
+            raise ValueError(f"class labels must be in [0, {self.num_labels}), got {bad}")
+
+    def get_loss(self, labels, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                 inputs_embeds=None):
+        """The classification loss (a scalar tensor): cross-entropy for integer class labels
+        ``(batch,)``, mean squared error when ``num_labels == 1``, binary cross-entropy with
+        logits for floating multi-label targets ``(batch, num_labels)``.
+
+        Args:
+            labels: an int, a list or a tensor, one entry per example.
+            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds: as in
+                :meth:`forward`.
+        """
+        logits = self.forward(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
+        labels = batch_labels(labels, logits.shape[0], self.device)
+        problem = self._problem_type(labels)
+        if problem == "regression":
+            y = labels.astype(logits.dtype)
+            if self.num_labels == 1:
+                return F.mse_loss(logits.reshape(-1), y.reshape(-1))
+            return F.mse_loss(logits, y)
+        if problem == "multi_label_classification":
+            if labels.shape != logits.shape:
+                raise ValueError(f"multi-label targets must have shape {logits.shape}, got {labels.shape}")
+            return F.binary_cross_entropy_with_logits(logits, labels.astype(logits.dtype))
+        self._check_class_labels(labels)
+        return F.cross_entropy(logits, labels)
+
+    def predict_labels(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                       inputs_embeds=None):
+        """The argmax class per example, ``(batch,)`` int64 (eval mode, no graph)."""
+        with eval_mode(self):
+            return self.forward(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds).argmax(axis=-1)
+
+    def predict_proba(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                      inputs_embeds=None):
+        """Softmax class probabilities, ``(batch, num_labels)`` (eval mode, no graph)."""
+        with eval_mode(self):
+            return F.softmax(self.forward(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds),
+                             axis=-1)
+
+    def get_accuracy(self, labels, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                     inputs_embeds=None) -> float:
+        """Fraction of examples whose predicted class equals ``labels`` (a Python float)."""
+        pred = self.predict_labels(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
+        labels = batch_labels(labels, pred.shape[0], self.device)
+        if labels.dtype.kind in "iu":
+            self._check_class_labels(labels)
+        return accuracy(pred.data, labels.data.reshape(-1))
+
+    def get_loss_from_text(self, tokenizer, text_a, text_b=None, labels=None, device=None, max_length=None):
+        """Tokenize (padding the batch) and return :meth:`get_loss`.
+
+        Args:
+            tokenizer: a :class:`BERTTokenizerFast`.
+            text_a: one string or a list of strings.
+            text_b: second segment(s): a string, or a list as long as ``text_a``.
+            labels: an int (one text), a list of ints or a tensor (required).
+            device: where to run; default the model's device. Another device moves the model there
+                (with a warning). ``"gpu"`` needs CuPy and a CUDA GPU.
+            max_length: truncate each (pair) encoding to this many tokens (default
+                ``config.max_position_embeddings``, the longest input the model takes).
+        """
+        if labels is None:
+            raise ValueError("get_loss_from_text needs labels (an int, a list of ints or a tensor)")
+        return self.get_loss(labels=labels, **self._encode(tokenizer, text_a, text_b, device, max_length))
+
+    def predict_labels_from_text(self, tokenizer, text_a, text_b=None, device=None, max_length=None):
+        """Tokenize and return :meth:`predict_labels`, ``(batch,)`` int64."""
+        return self.predict_labels(**self._encode(tokenizer, text_a, text_b, device, max_length))
+
+    def predict_proba_from_text(self, tokenizer, text_a, text_b=None, device=None, max_length=None):
+        """Tokenize and return :meth:`predict_proba`, ``(batch, num_labels)``."""
+        return self.predict_proba(**self._encode(tokenizer, text_a, text_b, device, max_length))
