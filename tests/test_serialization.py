@@ -189,15 +189,14 @@ def test_atomic_write_bytes(tmp_path):
     assert path.read_bytes() == b"de" and os.listdir(tmp_path) == ["f.bin"]
 
 
-@pytest.mark.gpu
-def test_gpu_tensors_are_copied_to_host(tmp_path):
+def test_device_tensors_are_copied_to_host(tmp_path, device):
+    # (one test for the two GPU ones this replaces: test_serialization's and test_core_gpu's)
     path = tmp_path / "g.safetensors"
-    t = lucid.random.randn(3, 2, device="gpu")
-    lucid.save({"t": t}, path)
-    cpu = lucid.load(path)["t"]
-    assert cpu.device == "cpu"
-    np.testing.assert_array_equal(cpu.numpy(), t.numpy())
-    back = lucid.load(path, device="gpu")["t"]
-    assert back.device == "gpu"
+    t = lucid.random.randn(3, 2, device=device)
+    lucid.save({"t": t, "s": t.sum()}, path)
+    back = lucid.load(path)
+    assert back["t"].device == "cpu" and back["s"].shape == ()
+    np.testing.assert_array_equal(back["t"].numpy(), t.numpy())
+    assert lucid.load(path, device=device)["t"].device == device
     lucid.save(t, path)
     assert lucid.load(path).device == "cpu"
