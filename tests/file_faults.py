@@ -1,7 +1,7 @@
-"""Faults the file-reliability tests inject, shared by tests/test_serialization.py and the BERT and
-tokenizer reliability files: a write that fails half way (as a full disk does), truncated copies of
-a safetensors file, and a pickle whose loading would run code. (tests/ is on sys.path: pytest puts
-the folder of tests/conftest.py there.)"""
+"""Faults the file-reliability tests inject, shared by tests/test_serialization.py and the BERT
+and tokenizer reliability files: a write that fails half way (as a full disk does), truncated
+copies of a safetensors file and bytes that are none, and a pickle whose loading would run code.
+(tests/ is on sys.path: pytest puts the folder of tests/conftest.py there.)"""
 
 import os
 import pickle
@@ -51,6 +51,12 @@ def folder_bytes(folder):
 def no_temp_files(folder):
     """Whether ``folder`` holds no temporary file of an atomic save."""
     return [n for n in os.listdir(folder) if n.startswith(".tmp-")] == []
+
+
+CUTS = ["len", "header", "data", "empty"]  # the keys of truncations()
+# bytes that are no safetensors file: zeros, text, a header length past the end, a JSON list header
+JUNK = [b"\x00" * 64, b"GARBAGE!" * 8, b"{}" + b"x" * 30, (10 ** 12).to_bytes(8, "little") + b"{}",
+        (2).to_bytes(8, "little") + b"[]"]
 
 
 def truncations(data):

@@ -158,7 +158,8 @@ def test_mixing_devices_in_index_gather_setitem(fake_gpu):
 @pytest.mark.gpu
 def test_mixing_real_devices_names_both():
     c, g = lucid.ones(2), lucid.ones(2, device="gpu")
-    for op in (lambda: c + g, lambda: g @ c, lambda: lucid.concatenate([c, g]), lambda: c[lucid.tensor([0], device="gpu")]):
+    ops = (lambda: c + g, lambda: g @ c, lambda: lucid.concatenate([c, g]), lambda: c[lucid.tensor([0], device="gpu")])
+    for op in ops:
         with pytest.raises(RuntimeError) as info:
             op()
         assert "'cpu'" in str(info.value) and "'gpu'" in str(info.value)

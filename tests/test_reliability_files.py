@@ -8,7 +8,7 @@ import json
 import os
 
 import pytest
-from file_faults import WriteFailure, evil_bytes, fail_on_write, folder_bytes, no_temp_files, truncations
+from file_faults import CUTS, JUNK, WriteFailure, evil_bytes, fail_on_write, folder_bytes, no_temp_files, truncations
 
 from lucid.models import BERT, BERTConfig, BERTForMaskedLM, BERTForSequenceClassification
 
@@ -55,7 +55,7 @@ def test_missing_shard_names_the_shard(model_folder):
 
 
 # ---- truncated or corrupt files ---------------------------------------------------------------
-@pytest.mark.parametrize("cut", ["len", "header", "data", "empty"])
+@pytest.mark.parametrize("cut", CUTS)
 def test_truncated_model_safetensors_names_the_file(cut, model_folder):
     path = model_folder / "model.safetensors"
     path.write_bytes(truncations(path.read_bytes())[cut])
@@ -63,8 +63,7 @@ def test_truncated_model_safetensors_names_the_file(cut, model_folder):
         BERTForSequenceClassification.from_pretrained(model_folder)
 
 
-@pytest.mark.parametrize("junk", [b"\x00" * 64, b"GARBAGE!" * 8, b"{}" + b"x" * 30,
-                                  (10 ** 12).to_bytes(8, "little") + b"{}", (2).to_bytes(8, "little") + b"[]"])
+@pytest.mark.parametrize("junk", JUNK)
 def test_corrupt_model_safetensors_names_the_file(junk, model_folder):
     (model_folder / "model.safetensors").write_bytes(junk)
     with pytest.raises(ValueError, match=r"model\.safetensors"):

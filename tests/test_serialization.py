@@ -7,7 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
-from file_faults import WriteFailure, evil_bytes, fail_on_write, no_temp_files, truncations
+from file_faults import CUTS, JUNK, WriteFailure, evil_bytes, fail_on_write, no_temp_files, truncations
 
 import lucid
 import lucid.nn as nn
@@ -183,7 +183,7 @@ def test_lucid_load_missing_file_names_the_path(tmp_path):
         lucid.save(lucid.ones(2), tmp_path / "no-folder" / "w.safetensors")
 
 
-@pytest.mark.parametrize("cut", ["len", "header", "data", "empty"])
+@pytest.mark.parametrize("cut", CUTS)
 def test_truncated_safetensors_names_the_file(cut, tmp_path):
     small = tmp_path / "w.safetensors"
     lucid.save({"w": lucid.ones(3, 4)}, small)
@@ -192,8 +192,7 @@ def test_truncated_safetensors_names_the_file(cut, tmp_path):
         lucid.load(small)
 
 
-@pytest.mark.parametrize("junk", [b"\x00" * 64, b"GARBAGE!" * 8, b"{}" + b"x" * 30,
-                                  (10 ** 12).to_bytes(8, "little") + b"{}", (2).to_bytes(8, "little") + b"[]"])
+@pytest.mark.parametrize("junk", JUNK)
 def test_corrupt_safetensors_names_the_file(junk, tmp_path):
     (tmp_path / "junk.safetensors").write_bytes(junk)
     with pytest.raises(ValueError, match=r"junk\.safetensors"):
