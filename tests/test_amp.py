@@ -1,8 +1,11 @@
-"""lucid.amp on the CPU: autocast's cast policy and master weights, float16 training of a tiny
-BERT, model.half(), and GradScaler step by step against torch.amp.GradScaler."""
+"""lucid.amp: autocast's cast policy and master weights, float16 training of a tiny BERT,
+model.half(), and GradScaler step by step against torch.amp.GradScaler; on the CPU, and the
+tests that take the ``device`` fixture on "gpu" too (fine-tuning a small BERT with dropout
+under autocast, half models on padded batches, the scaler against torch)."""
 
 from __future__ import annotations
 
+import copy
 import threading
 
 import numpy as np
@@ -12,7 +15,7 @@ import torch
 import lucid
 import lucid.nn as nn
 import lucid.nn.functional as F
-from lucid.models import BERTConfig, BERTForSequenceClassification
+from lucid.models import BERTConfig, BERTForMaskedLM, BERTForSequenceClassification
 
 F16, F32 = np.dtype(np.float16), np.dtype(np.float32)
 TINY = dict(vocab_size=60, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
@@ -170,21 +173,124 @@ def test_half_model_trains_with_padding_without_nan():
     assert np.isfinite(losses).all() and losses[-1] < losses[0]
 
 
+# ---- on each device: autocast, a small BERT with dropout fine-tuned, half models -----------------
+SMALL = dict(vocab_size=80, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+             max_position_embeddings=32, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+
+
+def test_autocast_policy_on_device(device):
+    x = lucid.tensor(np.ones((3, 4), np.float32), device=device)
+    w = lucid.tensor(np.ones((5, 4), np.float32), device=device, requires_grad=True)
+    with lucid.amp.autocast(device=device):
+        y = F.linear(x, w)
+        z = F.layer_norm(y, (5,))
+    assert y.dtype == F16 and z.dtype == F32 and y.device == device
+    z.sum().backward()
+    assert w.grad.dtype == F32
+
+
+def _padded_batch(device, seed=0, batch=8, seq=12):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(5, 80, size=(batch, seq))
+    mask = np.ones_like(ids)
+    for i in range(batch):
+        mask[i, rng.integers(2, seq + 1):] = 0  # padded rows of every length, one with only two tokens
+    ids[mask == 0] = 0
+    labels = (ids[:, 1] > 40).astype(np.int64)  # learnable from the first real token
+    return (lucid.tensor(a, device=device) for a in (ids, mask, labels))
+
+
+def _fine_tune(model, device, amp, steps, lr=2e-3):
+    opt = lucid.optim.AdamW(model.parameters(), lr=lr)
+    scaler = lucid.amp.GradScaler(device=device, enabled=amp)
+    ids, mask, labels = _padded_batch(device)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        with lucid.amp.autocast(device=device, enabled=amp):
+            loss = model.get_loss(labels=labels, input_ids=ids, attention_mask=mask)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        losses.append(loss.item())
+    return np.array(losses), scaler
+
+
+def test_small_bert_fine_tunes_under_autocast_on_device(device):
+    lucid.random.seed(0)
+    model = BERTForSequenceClassification(BERTConfig(**SMALL), num_labels=2).to(device).train()
+    ref = copy.deepcopy(model)
+    losses, scaler = _fine_tune(model, device, True, 40)
+    lucid.random.seed(1)
+    ref_losses, _ = _fine_tune(ref, device, False, 40)
+    assert np.isfinite(losses).all()
+    assert losses[-5:].mean() < 0.5 * losses[:5].mean()
+    assert abs(losses[-5:].mean() - ref_losses[-5:].mean()) < 0.15  # float16 compute tracks float32
+    assert scaler.get_scale() > 1.0
+    assert all(p.dtype == F32 and bool(p.xp.isfinite(p.data).all()) for p in model.parameters())
+
+
+def test_masked_lm_under_autocast_padded_batch_gives_finite_loss_and_grads(device):
+    lucid.random.seed(0)
+    model = BERTForMaskedLM(BERTConfig(**SMALL)).to(device).train()
+    ids, mask, _ = _padded_batch(device, 3)
+    labels = lucid.tensor(np.where(mask.numpy() == 1, ids.numpy(), -100), device=device)
+    scaler = lucid.amp.GradScaler(device=device)
+    with lucid.amp.autocast(device=device):
+        loss = model.get_loss(labels=labels, input_ids=ids, attention_mask=mask)
+    scaler.scale(loss).backward()
+    assert np.isfinite(loss.item())
+    for p in model.parameters():
+        if p.grad is not None:
+            assert bool(p.xp.isfinite(p.grad).all())
+
+
+def test_half_model_on_device_matches_float32_on_cpu_with_padding(device):
+    lucid.random.seed(0)
+    model = BERTForSequenceClassification(BERTConfig(**SMALL), num_labels=2).eval()
+    ids, mask, _ = _padded_batch(device, 2)
+    with lucid.no_grad():
+        ref = model(input_ids=ids.to("cpu"), attention_mask=mask.to("cpu")).numpy()
+        model.to(device).half()
+        out = model(input_ids=ids, attention_mask=mask)
+    assert out.dtype == F16 and out.device == device
+    got = out.numpy().astype(np.float32)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, ref, atol=2e-2)
+
+
+def test_half_small_bert_trains_on_device_with_padding_without_nan(device):
+    lucid.random.seed(0)
+    cfg = BERTConfig(**{**SMALL, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0})
+    model = BERTForSequenceClassification(cfg, num_labels=2).to(device).half().train()
+    opt = lucid.optim.SGD(model.parameters(), lr=0.05)
+    ids, mask, labels = _padded_batch(device)
+    losses = []
+    for _ in range(10):
+        opt.zero_grad()
+        loss = model.get_loss(labels=labels, input_ids=ids, attention_mask=mask)
+        loss.backward()
+        assert all(bool(p.xp.isfinite(p.grad).all()) for p in model.parameters() if p.grad is not None)
+        opt.step()
+        losses.append(float(loss.item()))
+    assert np.isfinite(losses).all() and losses[-1] < losses[0]
+
+
 # ---- GradScaler against torch.amp.GradScaler ---------------------------------------------
 _BAD = {2: np.inf, 3: np.nan, 9: -np.inf}  # step -> value written into one gradient
 
 
-def _lucid_run(steps, clip=None, **kw):
-    w = nn.Parameter(np.linspace(-1, 1, 6).astype(np.float32))
-    c = lucid.tensor(np.arange(1, 7, dtype=np.float32) / 7)
-    opt = lucid.optim.SGD([w], lr=0.1, momentum=0.9)
-    scaler = lucid.amp.GradScaler(device="cpu", **kw)
+def _lucid_run(steps, clip=None, device="cpu", momentum=0.9, bad=_BAD, **kw):
+    w = nn.Parameter(np.linspace(-1, 1, 6).astype(np.float32), device=device)
+    c = lucid.tensor(np.arange(1, 7, dtype=np.float32) / 7, device=device)
+    opt = lucid.optim.SGD([w], lr=0.1, momentum=momentum)
+    scaler = lucid.amp.GradScaler(device=device, **kw)
     trace = []
     for k in range(steps):
         opt.zero_grad()
         scaler.scale((w * w * c).sum()).backward()
-        if k in _BAD:
-            w.grad[k % 6] = _BAD[k]
+        if k in bad:
+            w.grad[k % 6] = bad[k]
         if clip:
             scaler.unscale_(opt)
             nn.utils.clip_grad_norm([w], clip)
@@ -194,18 +300,18 @@ def _lucid_run(steps, clip=None, **kw):
     return trace
 
 
-def _torch_run(steps, clip=None, **kw):
+def _torch_run(steps, clip=None, momentum=0.9, bad=_BAD, **kw):
     w = torch.nn.Parameter(torch.linspace(-1, 1, 6, dtype=torch.float32))
     c = torch.arange(1, 7, dtype=torch.float32) / 7
-    opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+    opt = torch.optim.SGD([w], lr=0.1, momentum=momentum)
     scaler = torch.amp.GradScaler("cpu", **kw)
     trace = []
     for k in range(steps):
         opt.zero_grad()
         scaler.scale((w * w * c).sum()).backward()
-        if k in _BAD:
+        if k in bad:
             with torch.no_grad():
-                w.grad[k % 6] = _BAD[k]
+                w.grad[k % 6] = bad[k]
         if clip:
             scaler.unscale_(opt)
             torch.nn.utils.clip_grad_norm_([w], clip)
@@ -228,6 +334,16 @@ def test_grad_scaler_matches_torch_step_by_step(kw, clip):
         np.testing.assert_allclose(w1, w2, rtol=1e-6, atol=1e-7, err_msg=f"step {k}")
     assert ours[2][0] < ours[1][0]  # the inf step backed off ...
     np.testing.assert_array_equal(ours[2][2], ours[1][2])  # ... and left the weights alone
+
+
+def test_grad_scaler_on_device_follows_torch(device):
+    # plain SGD, growth every 2 steps, one inf gradient: lucid on ``device`` against torch on the CPU
+    bad = {2: np.inf}
+    ours = _lucid_run(6, device=device, momentum=0.0, bad=bad, growth_interval=2)
+    theirs = _torch_run(6, momentum=0.0, bad=bad, growth_interval=2)
+    for k, ((s1, t1, w1), (s2, t2, w2)) in enumerate(zip(ours, theirs)):
+        assert s1 == s2 and t1 == t2, f"step {k}: scale {s1} vs {s2}, tracker {t1} vs {t2}"
+        np.testing.assert_allclose(w1, w2, rtol=1e-6, err_msg=f"step {k}")
 
 
 def test_grad_scaler_state_dict_round_trips_and_reads_torch_state():

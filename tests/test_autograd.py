@@ -1,12 +1,15 @@
-"""The autograd engine: order, accumulation, broadcasting, grad modes, freeing the graph."""
+"""The autograd engine: order, accumulation, broadcasting, grad modes, freeing the graph; on
+each device of the ``device`` fixture, and differentiable transfers between devices."""
 
 import gc
 import weakref
 
 import numpy as np
 import pytest
+import torch
 
 import lucid
+from lucid._backend import device_of, to_numpy
 from lucid._function import make_result
 
 
@@ -241,3 +244,41 @@ def test_integer_index_gradient_with_mask_and_setitem_guard():
     x = lucid.tensor([[1.0, -2.0], [3.0, -4.0]], requires_grad=True)
     x[x > 0].sum().backward()
     assert x.grad.tolist() == [[1.0, 0.0], [1.0, 0.0]]
+
+
+def test_engine_on_device(device):
+    x = lucid.tensor([1.0, 2.0], requires_grad=True, device=device)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert device_of(x.grad) == device and x.grad.tolist() == [4.0, 8.0]
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+    with lucid.no_grad():
+        assert (x * 2)._node is None
+    with pytest.raises(ValueError, match=r"\(2,\)"):
+        (x * 2).backward()
+    b = lucid.tensor(2.0, requires_grad=True, device=device)
+    (b * (b * 3)).backward()
+    assert b.grad.item() == 12.0
+
+
+def test_float16_gradients_on_device(device):
+    a = np.random.default_rng(1).standard_normal((4, 8)).astype(np.float16)
+    t = lucid.tensor(a, device=device, requires_grad=True)
+    ((t @ t.T).tanh().sum() + t.exp().mean()).backward()
+    assert t.grad.dtype == np.float16 and device_of(t.grad) == device
+    ref = torch.tensor(a.astype(np.float64), requires_grad=True)  # the same values, computed in float64
+    ((ref @ ref.T).tanh().sum() + ref.exp().mean()).backward()
+    np.testing.assert_allclose(to_numpy(t.grad).astype(np.float32), ref.grad.numpy(), rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.gpu
+def test_transfer_is_differentiable():
+    x = lucid.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.to("gpu") * 3).sum()
+    y.backward()
+    assert isinstance(x.grad, np.ndarray) and x.grad.tolist() == [3.0, 3.0]
+    w = lucid.tensor([1.0, 2.0], requires_grad=True, device="gpu")
+    (w.cpu() ** 2).sum().backward()
+    assert device_of(w.grad) == "gpu" and w.grad.tolist() == [2.0, 4.0]

@@ -1,4 +1,5 @@
-"""The "cpu"/"gpu" device switch and its errors (CuPy or CUDA missing is simulated)."""
+"""The "cpu"/"gpu" device switch and its errors (CuPy or CUDA missing is simulated, and so is
+a tensor on "gpu" where none is present; the ``gpu``-marked tests use a real one)."""
 
 import sys
 import types
@@ -152,3 +153,18 @@ def test_mixing_devices_in_index_gather_setitem(fake_gpu):
     fake_gpu.add(id(v))
     with pytest.raises(RuntimeError, match="'cpu'.*'gpu'"):
         c[0] = v
+
+
+@pytest.mark.gpu
+def test_mixing_real_devices_names_both():
+    c, g = lucid.ones(2), lucid.ones(2, device="gpu")
+    ops = (lambda: c + g, lambda: g @ c, lambda: lucid.concatenate([c, g]), lambda: c[lucid.tensor([0], device="gpu")])
+    for op in ops:
+        with pytest.raises(RuntimeError) as info:
+            op()
+        assert "'cpu'" in str(info.value) and "'gpu'" in str(info.value)
+
+
+@pytest.mark.gpu
+def test_gpu_available_true():
+    assert lucid.gpu_available()

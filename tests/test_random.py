@@ -1,4 +1,4 @@
-"""lucid.random: shapes, ranges, dtypes and seeding."""
+"""lucid.random: shapes, ranges, dtypes and seeding (seeding on each device of the ``device`` fixture)."""
 
 import numpy as np
 import pytest
@@ -69,3 +69,18 @@ def test_seed_rejects_bad_values(bad):
 
 def test_module_exposed_on_lucid():
     assert lucid.random.seed is lr.seed and callable(lucid.random.rand)
+
+
+def test_seeded_draws_on_device(device):
+    def draws():
+        return [lr.rand(3, device=device).tolist(), lr.randn((2, 2), device=device).tolist(),
+                lr.randint(0, 9, (4,), device=device).tolist()]
+
+    lr.seed(11)
+    a = draws()
+    lr.seed(11)
+    assert draws() == a
+    t = lr.randn(1000, device=device)
+    assert t.device == device and t.dtype == np.float32 and abs(float(t.mean().item())) < 0.15
+    r = lr.randint(0, 3, 50, device=device)
+    assert r.device == device and r.dtype == np.int64 and set(r.tolist()) <= {0, 1, 2}

@@ -1,6 +1,7 @@
 """Reliability: bad model inputs fail with the right exception type and a message naming the
 offending value (id, length, argument, label, devices), for the forward and the helpers of
-BERT, BERTForMaskedLM and BERTForSequenceClassification."""
+BERT, BERTForMaskedLM and BERTForSequenceClassification. (Every test here is about BERT: the file
+belongs with the BERT tests.)"""
 
 import numpy as np
 import pytest

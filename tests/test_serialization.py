@@ -1,12 +1,16 @@
-"""lucid.save / lucid.load over safetensors: round trips, atomic writes, no unpickling."""
+"""lucid.save / lucid.load over safetensors: round trips, atomic writes, no unpickling, files
+truncated or corrupt (these from the former file-reliability suite), tensors saved from each
+device of the ``device`` fixture."""
 
 import os
 import pickle
 
 import numpy as np
 import pytest
+from file_faults import CUTS, JUNK, WriteFailure, evil_bytes, fail_on_write, no_temp_files, truncations
 
 import lucid
+import lucid.nn as nn
 from lucid import serialization
 
 
@@ -82,25 +86,7 @@ def test_failed_save_mid_write_keeps_old_file(tmp_path, monkeypatch):
     path = tmp_path / "w.safetensors"
     lucid.save({"w": lucid.ones(3)}, path)
     before = path.read_bytes()
-
-    real_fdopen = os.fdopen
-
-    class Exploding:
-        def __init__(self, f):
-            self.f = f
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.f.close()
-            return False
-
-        def write(self, data):
-            self.f.write(data[: len(data) // 2])  # half the bytes land, then the disk "fills up"
-            raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(serialization.os, "fdopen", lambda fd, mode: Exploding(real_fdopen(fd, mode)))
+    fail_on_write(monkeypatch, 1)  # half the bytes land, then the disk "fills up"
     with pytest.raises(OSError, match="No space"):
         lucid.save({"w": lucid.zeros(100)}, path)
     monkeypatch.undo()
@@ -189,15 +175,85 @@ def test_atomic_write_bytes(tmp_path):
     assert path.read_bytes() == b"de" and os.listdir(tmp_path) == ["f.bin"]
 
 
-@pytest.mark.gpu
-def test_gpu_tensors_are_copied_to_host(tmp_path):
+# ---- from the file-reliability suite ------------------------------------------------------------
+def test_lucid_load_missing_file_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="absent.safetensors"):
+        lucid.load(tmp_path / "absent.safetensors")
+    with pytest.raises(FileNotFoundError, match="no-folder"):
+        lucid.save(lucid.ones(2), tmp_path / "no-folder" / "w.safetensors")
+
+
+@pytest.mark.parametrize("cut", CUTS)
+def test_truncated_safetensors_names_the_file(cut, tmp_path):
+    small = tmp_path / "w.safetensors"
+    lucid.save({"w": lucid.ones(3, 4)}, small)
+    small.write_bytes(truncations(small.read_bytes())[cut])
+    with pytest.raises(ValueError, match=r"w\.safetensors.*not a valid safetensors file"):
+        lucid.load(small)
+
+
+@pytest.mark.parametrize("junk", JUNK)
+def test_corrupt_safetensors_names_the_file(junk, tmp_path):
+    (tmp_path / "junk.safetensors").write_bytes(junk)
+    with pytest.raises(ValueError, match=r"junk\.safetensors"):
+        lucid.load(tmp_path / "junk.safetensors")
+
+
+def test_lucid_save_failing_part_way_keeps_previous_file(monkeypatch, tmp_path):
+    path = tmp_path / "state.safetensors"
+    lucid.save({"w": lucid.ones(4, 4)}, path)
+    before = path.read_bytes()
+    fail_on_write(monkeypatch, 1)
+    with pytest.raises(WriteFailure):
+        lucid.save({"w": lucid.zeros(64, 64), "b": lucid.zeros(3)}, path)
+    monkeypatch.undo()
+    fail_on_write(monkeypatch, 1)
+    with pytest.raises(WriteFailure):
+        lucid.save(nn.Sequential(nn.Embedding(30, 8), nn.Linear(8, 8), nn.LayerNorm(8)), path)  # a Module's state
+    monkeypatch.undo()
+    assert path.read_bytes() == before and no_temp_files(tmp_path)
+    np.testing.assert_array_equal(lucid.load(path)["w"].numpy(), np.ones((4, 4), np.float32))
+
+
+def test_failed_rename_keeps_previous_file_and_removes_temp(monkeypatch, tmp_path):
+    path = tmp_path / "t.safetensors"
+    lucid.save(lucid.ones(2), path)
+    before = path.read_bytes()
+
+    def replace(src, dst):
+        raise PermissionError(13, "Permission denied (simulated)", str(dst))
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(PermissionError):
+        lucid.save(lucid.zeros(2), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and no_temp_files(tmp_path)
+
+
+def test_the_payload_really_runs_when_unpickled(tmp_path):
+    # guards the no-code-execution tests here and in the BERT and tokenizer reliability files:
+    # their payload is live, so "no marker" means "not executed"
+    marker = tmp_path / "proof"
+    pickle.loads(evil_bytes(marker))
+    assert marker.exists()
+
+
+def test_pickle_named_safetensors_is_rejected_without_running(tmp_path):
+    marker = tmp_path / "pwned"
+    (tmp_path / "evil.safetensors").write_bytes(evil_bytes(marker))
+    with pytest.raises(ValueError, match=r"evil\.safetensors.*not a valid safetensors file"):
+        lucid.load(tmp_path / "evil.safetensors")
+    assert not marker.exists()
+
+
+def test_device_tensors_are_copied_to_host(tmp_path, device):
+    # (one test for the two GPU ones this replaces: test_serialization's and test_core_gpu's)
     path = tmp_path / "g.safetensors"
-    t = lucid.random.randn(3, 2, device="gpu")
-    lucid.save({"t": t}, path)
-    cpu = lucid.load(path)["t"]
-    assert cpu.device == "cpu"
-    np.testing.assert_array_equal(cpu.numpy(), t.numpy())
-    back = lucid.load(path, device="gpu")["t"]
-    assert back.device == "gpu"
+    t = lucid.random.randn(3, 2, device=device)
+    lucid.save({"t": t, "s": t.sum()}, path)
+    back = lucid.load(path)
+    assert back["t"].device == "cpu" and back["s"].shape == ()
+    np.testing.assert_array_equal(back["t"].numpy(), t.numpy())
+    assert lucid.load(path, device=device)["t"].device == device
     lucid.save(t, path)
     assert lucid.load(path).device == "cpu"

@@ -1,11 +1,13 @@
 """The Tensor surface of API.md: construction and dtype rules, properties, methods,
-indexing, operators, Python protocols and the errors a user can hit."""
+indexing, operators, Python protocols and the errors a user can hit. Tests that take the
+``device`` fixture run on "cpu" and on "gpu" (CuPy, skipped without a CUDA GPU)."""
 
 import numpy as np
 import pytest
 import torch
 
 import lucid
+from lucid._backend import device_of, to_numpy
 
 # ---- construction and dtype rules -------------------------------------------------------
 
@@ -115,6 +117,39 @@ def test_dtype_names_and_aliases():
     assert lucid.zeros(2, dtype=bool).dtype == np.bool_
     assert lucid.ones(1).astype(int).dtype == np.int64
     assert lucid.ones(1).to(lucid.Half).dtype == np.float16
+
+
+XP_NAME = {"cpu": "numpy", "gpu": "cupy"}
+
+
+def test_construction_on_device(device):
+    g = lucid.tensor([[1.0, 2.0]], device=device)
+    assert g.device == device and g.is_gpu() == (device == "gpu") and g.is_cpu() == (device == "cpu")
+    assert g.dtype == np.float32
+    assert type(g.data).__module__.startswith(XP_NAME[device]) and g.xp.__name__ == XP_NAME[device]
+    assert isinstance(g.numpy(), np.ndarray) and g.tolist() == [[1.0, 2.0]]
+    assert lucid.tensor([1, 2], device=device).dtype == np.int64
+    assert lucid.tensor(g.data).device == device  # an array stays where it is
+    assert lucid.tensor(g.data, device="cpu").device == "cpu"
+    assert g.sum().item() == 3.0
+    for make in (lucid.zeros, lucid.ones):
+        assert make(2, 3, device=device).device == device
+    assert lucid.full((2,), 3, device=device).tolist() == [3, 3]
+    assert lucid.arange(4, device=device).tolist() == [0, 1, 2, 3]
+    assert lucid.zeros_like(g).device == device and lucid.ones_like(g, device="cpu").device == "cpu"
+    for ctor in (lucid.LongTensor, lucid.FloatTensor, lucid.HalfTensor, lucid.BoolTensor):
+        assert ctor([1, 0], device=device).device == device
+
+
+@pytest.mark.gpu
+def test_transfer_between_cpu_and_gpu():
+    g = lucid.tensor([[1.0, 2.0]], device="gpu")
+    c = g.cpu()
+    assert c.device == "cpu" and c.tolist() == [[1.0, 2.0]]
+    assert c.gpu().device == "gpu" and c.to("gpu").device == "gpu"
+    assert "device='gpu'" in repr(g)
+    with pytest.raises(TypeError, match=r"\.numpy\(\)"):
+        np.asarray(g)
 
 
 # ---- properties and conversions -----------------------------------------------------------
@@ -356,6 +391,21 @@ def test_concatenate_stack_where_gather_forward():
         lucid.gather(x, 2, lucid.tensor([[1]]))
 
 
+def test_where_and_gather_on_device(device):
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    idx = np.array([[0, 3, 3], [1, 0, 2]])
+    x = lucid.tensor(a, requires_grad=True, device=device)
+    y = lucid.where(x > 0, x, x * 0.1) + 1.0
+    z = lucid.gather(y, 1, lucid.tensor(idx, device=device))
+    z.sum().backward()
+    assert z.device == device and device_of(x.grad) == device
+    slope = np.where(a > 0, 1.0, 0.1)
+    grad = np.zeros_like(a)
+    np.add.at(grad, (np.arange(2)[:, None], idx), 1.0)  # repeated indices accumulate
+    np.testing.assert_allclose(z.numpy(), np.take_along_axis((a * slope + 1.0)[:2], idx, 1), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(x.grad), grad * slope, rtol=1e-12)
+
+
 # ---- indexing ---------------------------------------------------------------------------
 
 
@@ -403,6 +453,29 @@ def test_setitem():
     with lucid.no_grad():
         w[0] = 3.0
     assert w.tolist() == [3.0, 1.0]
+
+
+def test_indexing_and_scatter_accumulation_on_device(device):
+    a = np.arange(12.0).reshape(3, 4)
+    x = lucid.tensor(a, requires_grad=True, device=device)
+    idx = lucid.tensor([2, 0, 2, 2], device=device)
+    mask = lucid.tensor([True, False, True], device=device)
+    y = x[idx].sum() + (x[mask] * 2).sum() + x[1:, [0, 0]].sum() + (x[x > 5.5] * 0.5).sum()
+    y.backward()
+    rows, keep = np.array([2, 0, 2, 2]), np.array([True, False, True])
+    want = a[rows].sum() + (a[keep] * 2).sum() + a[1:, [0, 0]].sum() + (a[a > 5.5] * 0.5).sum()
+    grad = np.zeros_like(a)
+    np.add.at(grad, rows, 1.0)  # the repeated row gathers three times the gradient
+    grad[keep] += 2.0
+    grad[1:, 0] += 2.0
+    grad[a > 5.5] += 0.5
+    assert y.item() == want
+    assert device_of(x.grad) == device
+    np.testing.assert_array_equal(to_numpy(x.grad), grad)
+    t = lucid.zeros(3, device=device)
+    t[lucid.tensor([0, 2], device=device)] = 5.0
+    t[t < 1] = lucid.tensor(-1.0, device=device)
+    assert t.tolist() == [5.0, -1.0, 5.0]
 
 
 # ---- operators ------------------------------------------------------------------------

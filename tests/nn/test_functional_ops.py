@@ -1,5 +1,6 @@
 """lucid.nn.functional against torch.nn.functional (float32, forward and gradients) and
-against central finite differences in float64."""
+against central finite differences in float64; softmax and cross-entropy stay finite on huge
+logits and all-ignored targets."""
 
 import numpy as np
 import pytest
@@ -271,6 +272,42 @@ def test_cross_entropy_finite_diff():
         finite_diff(lambda x: F.cross_entropy(x, lucid.tensor(target), **kw), [randn(4, 4, dtype=np.float64)])
     finite_diff(lambda x: F.cross_entropy(x, lucid.tensor(target), reduction=None, label_smoothing=0.1),
                 [randn(4, 4, dtype=np.float64)])
+
+
+def _finite(x):
+    """No NaN or inf in a tensor or array of any float dtype."""
+    x = x.numpy() if isinstance(x, lucid.Tensor) else np.asarray(x)
+    return bool(np.isfinite(x.astype(np.float64)).all())
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_huge_logits_in_softmax_and_cross_entropy(dtype):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((5, 7)) * 1e4).astype(dtype)
+    if dtype == "float16":
+        x = np.clip(x, -6e4, 6e4).astype(dtype)
+    target = np.array([0, 3, 6, 2, 1])
+    ref = torch.tensor(x.astype(np.float64), requires_grad=True)
+    ref_loss = torch.nn.functional.cross_entropy(ref, torch.tensor(target))
+    ref_loss.backward()
+    t = lucid.tensor(x, requires_grad=True)
+    loss = F.cross_entropy(t, lucid.tensor(target))
+    loss.backward()
+    assert _finite(loss) and _finite(t.grad)
+    np.testing.assert_allclose(float(loss.item()), ref_loss.item(), rtol=2e-3 if dtype == "float16" else 1e-6)
+    np.testing.assert_allclose(t.grad.astype(np.float64), ref.grad.numpy(), atol=2e-3 if dtype == "float16" else 1e-6)
+    p = F.softmax(lucid.tensor(x), axis=-1)
+    lp = F.log_softmax(lucid.tensor(x), axis=-1)
+    assert _finite(p) and _finite(lp)
+    np.testing.assert_allclose(lp.numpy().astype(np.float64), torch.log_softmax(ref.detach(), -1).numpy(),
+                               rtol=2e-3 if dtype == "float16" else 1e-6)
+
+
+def test_cross_entropy_all_ignored_is_zero_not_nan():
+    x = lucid.tensor(np.ones((3, 4), np.float32), requires_grad=True)
+    loss = F.cross_entropy(x, lucid.tensor([-100, -100, -100]))
+    loss.backward()
+    assert float(loss.item()) == 0.0 and not np.any(x.grad) and np.isfinite(x.grad).all()
 
 
 def test_cross_entropy_big_logits_finite():

@@ -2,7 +2,8 @@
 
 1. forward in float64 against a NumPy (or ``math``) reference,
 2. backward in float64 against central finite differences,
-3. forward and backward against ``torch.autograd`` in float32 and float64,
+3. forward and backward against ``torch.autograd`` in float32 and float64, with the inputs on
+   each device of the ``device`` fixture (the GPU run is compared with torch on the CPU),
 4. float32 inputs give float32 outputs.
 
 Each case gives the lucid function, a NumPy reference and a torch function (defaulting to
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 
 import lucid
+from lucid._backend import device_of, to_numpy
 
 torch = pytest.importorskip("torch")
 
@@ -91,7 +93,7 @@ CASES = [
     # where
     Case(
         "where",
-        lambda a, b: lucid.where(lucid.tensor(MASK[:4]), a, b),
+        lambda a, b: lucid.where(lucid.tensor(MASK[:4], device=a.device), a, b),
         lambda a, b: np.where(MASK[:4], a, b),
         [(3, 4), (4,)],
         lambda a, b: torch.where(torch.tensor(MASK[:4]), a, b),
@@ -182,18 +184,18 @@ CASES = [
     Case("getitem_intarray_repeat", lambda a: a[IDX], lambda a: a[IDX], [(3, 2)],
          lambda a: a[torch.tensor(IDX)]),
     Case("getitem_list_repeat", lambda a: a[[0, 0, 1]], lambda a: a[[0, 0, 1]], [(3, 2)]),
-    Case("getitem_tensor_index", lambda a: a[lucid.tensor(IDX)], lambda a: a[IDX], [(3,)],
+    Case("getitem_tensor_index", lambda a: a[lucid.tensor(IDX, device=a.device)], lambda a: a[IDX], [(3,)],
          lambda a: a[torch.tensor(IDX)]),
-    Case("getitem_bool_mask", lambda a: a[lucid.tensor(MASK)], lambda a: a[MASK], [(5, 2)],
+    Case("getitem_bool_mask", lambda a: a[lucid.tensor(MASK, device=a.device)], lambda a: a[MASK], [(5, 2)],
          lambda a: a[torch.tensor(MASK)]),
     Case("getitem_bool_from_op", lambda a: a[a > 0], lambda a: a[a > 0], [(4, 3)]),
-    Case("getitem_mixed", lambda a: a[1:, lucid.tensor([2, 0, 2])], lambda a: a[1:, [2, 0, 2]], [(3, 4)],
+    Case("getitem_mixed", lambda a: a[1:, lucid.tensor([2, 0, 2], device=a.device)], lambda a: a[1:, [2, 0, 2]], [(3, 4)],
          lambda a: a[1:, torch.tensor([2, 0, 2])]),
     Case("getitem_two_arrays", lambda a: a[[0, 2, 0], [1, 1, 1]], lambda a: a[[0, 2, 0], [1, 1, 1]], [(3, 4)]),
-    Case("gather", lambda a: lucid.gather(a, 1, lucid.tensor(GATHER_IDX)),
+    Case("gather", lambda a: lucid.gather(a, 1, lucid.tensor(GATHER_IDX, device=a.device)),
          lambda a: np.take_along_axis(a[:2], GATHER_IDX, 1), [(3, 4)],
          lambda a: torch.gather(a, 1, torch.tensor(GATHER_IDX))),
-    Case("gather_dim0", lambda a: lucid.gather(a, 0, lucid.tensor([[1, 0], [1, 1]])),
+    Case("gather_dim0", lambda a: lucid.gather(a, 0, lucid.tensor([[1, 0], [1, 1]], device=a.device)),
          lambda a: np.take_along_axis(a[:, :2], np.array([[1, 0], [1, 1]]), 0), [(2, 3)],
          lambda a: torch.gather(a, 0, torch.tensor([[1, 0], [1, 1]]))),
     # a small composite graph: reuse, broadcast, reduction and indexing together
@@ -253,25 +255,30 @@ def test_backward_matches_finite_differences_float64(case):
         np.testing.assert_allclose(t.grad, numeric, rtol=1e-5, atol=1e-7, err_msg=f"input {k}")
 
 
+# cases whose output is on the CPU whatever the input's device (the transfer is the op)
+TO_CPU = {"to_cpu", "cpu"}
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("case", [c for c in CASES if c.name not in NO_TORCH], ids=[i for i in IDS if i not in NO_TORCH])
-def test_matches_torch_autograd(case, dtype):
+def test_matches_torch_autograd(case, dtype, device):
     rng = np.random.default_rng(3)
     arrays = case.sample(rng, dtype=np.dtype(dtype))
-    inputs = _lucid_inputs(arrays)
+    inputs = [lucid.tensor(a, requires_grad=True, device=device) for a in arrays]
     t_inputs = [torch.tensor(a, requires_grad=True) for a in arrays]
     out = case.fn(*inputs)
     t_out = (case.torch_fn or case.fn)(*t_inputs)
+    assert out.device == ("cpu" if case.name in TO_CPU else device)
     assert out.shape == tuple(t_out.shape)
     assert out.dtype == np.dtype(str(t_out.dtype).replace("torch.", ""))
     tol = dict(rtol=2e-5, atol=2e-6) if dtype == "float32" else dict(rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), **tol)
     cot = rng.standard_normal(out.shape).astype(dtype)
-    out.backward(cot)
+    out.backward(lucid.tensor(cot, device=out.device))
     t_out.backward(torch.tensor(cot))
     for k, (t, tt) in enumerate(zip(inputs, t_inputs)):
-        assert t.grad.dtype == np.dtype(dtype)
-        np.testing.assert_allclose(t.grad, tt.grad.numpy(), **tol, err_msg=f"input {k}")
+        assert t.grad is not None and t.grad.dtype == np.dtype(dtype) and device_of(t.grad) == device
+        np.testing.assert_allclose(to_numpy(t.grad), tt.grad.numpy(), **tol, err_msg=f"input {k}")
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

@@ -1,12 +1,14 @@
-"""Optimizers against torch.optim over several steps, plus state_dict and argument checks."""
+"""Optimizers against torch.optim over several steps (also on each device of the ``device``
+fixture, under a warmup schedule), plus state_dict and argument checks."""
 
 import numpy as np
 import pytest
 import torch
 
 import lucid
+from lucid._backend import device_of
 from lucid.nn import Parameter
-from lucid.optim import SGD, Adam, AdamW
+from lucid.optim import SGD, Adam, AdamW, lr_scheduler
 
 SHAPES = [(4, 3), (3,), (70000,)]  # the last is larger than one CPU piece of the update
 
@@ -107,6 +109,36 @@ def test_add_param_group_matches_torch():
     for p, q in zip(ours, theirs):
         np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=2e-6, atol=2e-6)
     assert opt.param_groups[1]["betas"] == (0.9, 0.999)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1)),
+    ("AdamW", dict(lr=0.01)),
+])
+def test_optimizers_on_device_match_torch(name, kwargs, device):
+    from transformers import get_linear_schedule_with_warmup as hf_schedule
+
+    rng, host, theirs = _setup()
+    ours = [Parameter(p.data.copy(), device=device) for p in host]
+    opt, topt = getattr(lucid.optim, name)(ours, **kwargs), getattr(torch.optim, name)(theirs, **kwargs)
+    sched, tsched = lr_scheduler.get_linear_schedule_with_warmup(opt, 1, 5), hf_schedule(topt, 1, 5)
+    for _ in range(3):
+        for p, q in zip(ours, theirs):
+            g = rng.standard_normal(p.shape).astype(np.float32)
+            p.grad = lucid.tensor(g, device=device).data
+            q.grad = torch.from_numpy(g.copy())
+        opt.step(), topt.step(), sched.step(), tsched.step()
+    for p, q in zip(ours, theirs):
+        assert p.device == device
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+    for state in opt.state.values():
+        for v in state.values():
+            assert not hasattr(v, "shape") or device_of(v) == device
+    # a state saved on the device loads onto CPU parameters (as host arrays)
+    fresh = getattr(lucid.optim, name)([Parameter(p.numpy()) for p in ours], **kwargs)
+    fresh.load_state_dict(opt.state_dict())
+    assert all(not hasattr(v, "shape") or isinstance(v, np.ndarray) for s in fresh.state.values() for v in s.values())
 
 
 def test_float64_params_stay_float64():

@@ -1,4 +1,5 @@
-"""The Module API: registration, traversal, state_dict, load_state_dict, to(), modes, repr."""
+"""The Module API: registration, traversal, state_dict, load_state_dict, to(), modes, repr; moving
+a model to each device of the ``device`` fixture and loading host arrays into it there."""
 
 import copy
 
@@ -8,6 +9,7 @@ import torch
 
 import lucid
 import lucid.nn as nn
+from lucid._backend import device_of
 
 
 def _tree(lib):
@@ -265,6 +267,40 @@ def test_to_gpu_without_gpu_raises_clear_error():
         pytest.skip("a GPU is present")
     with pytest.raises(RuntimeError, match="CuPy|CUDA"):
         nn.Linear(2, 2).to("gpu")
+
+
+def _layer_stack():
+    """One of each layer kind in a Sequential (dropout too), as the device tests move it."""
+    return nn.Sequential(nn.Embedding(11, 8, padding_idx=0), nn.Linear(8, 8), nn.GELU(), nn.LayerNorm(8),
+                         nn.Dropout(0.1), nn.Linear(8, 3), nn.Tanh())
+
+
+def test_to_device_moves_parameters_buffers_and_grads(device):
+    m = _layer_stack()
+    m.register_buffer("ids", lucid.arange(4))
+    m(lucid.tensor([[1, 2]])).sum().backward()
+    m.to(device)
+    for p in m.parameters():
+        assert p.device == device and p.grad is not None and device_of(p.grad) == device
+    assert m.ids.device == device and m.ids.dtype == np.int64
+    assert all(v.device == device for v in m.state_dict().values())
+    m.cpu()
+    assert all(p.device == "cpu" and isinstance(p.grad, np.ndarray) for p in m.parameters())
+
+
+def test_load_state_dict_from_host_arrays_onto_device(device):
+    m = _layer_stack().to(device)
+    weights = {k: v.numpy() * 2 for k, v in m.state_dict().items()}
+    arrays = {k: v.data for k, v in m.state_dict().items()}
+    m.load_state_dict(weights)
+    for k, v in m.state_dict().items():
+        assert v.data is arrays[k]  # copied into the device arrays in place
+        np.testing.assert_array_equal(v.numpy(), weights[k])
+
+
+def test_half_on_device(device):
+    m = nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4)).to(device).half()
+    assert all(p.dtype == np.float16 and p.device == device for p in m.parameters())
 
 
 def test_get_submodule_and_dir():

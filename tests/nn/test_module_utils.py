@@ -1,4 +1,5 @@
-"""nn.utils: clip_grad_norm against torch, get_activation_from_name."""
+"""nn.utils: clip_grad_norm against torch (also on each device of the ``device`` fixture),
+get_activation_from_name."""
 
 import math
 
@@ -8,6 +9,7 @@ import torch
 
 import lucid
 import lucid.nn as nn
+from lucid._backend import device_of, to_numpy
 from lucid.nn.utils import clip_grad_norm, get_activation_from_name
 
 
@@ -37,6 +39,20 @@ def test_clip_grad_norm_matches_torch(max_norm, norm_type, scale):
         assert p.grad.dtype == np.float32
     for g, c in zip(originals, copies):  # the old arrays were not scaled in place
         np.testing.assert_array_equal(g, c)
+
+
+def test_clip_grad_norm_on_device_matches_torch(device):
+    host, theirs = _params(1.0, seed=1)
+    ours = [nn.Parameter(np.zeros(p.shape, np.float32), device=device) for p in host]
+    for p, h in zip(ours, host):
+        p.grad = lucid.tensor(h.grad, device=device).data
+    total = clip_grad_norm(ours, 1.0)
+    ttotal = torch.nn.utils.clip_grad_norm_(theirs, 1.0)
+    assert total.device == device
+    assert total.item() == pytest.approx(ttotal.item(), rel=1e-5)
+    for p, q in zip(ours, theirs):
+        assert p.grad is not None and device_of(p.grad) == device
+        np.testing.assert_allclose(to_numpy(p.grad), q.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 def test_clip_grad_norm_skips_missing_grads_and_accepts_a_tensor():

@@ -1,4 +1,5 @@
-"""nn.init: statistics of the fills, bounds, gains, fans, reproducibility and errors."""
+"""nn.init: statistics of the fills, bounds, gains, fans, reproducibility and errors (fills on
+each device of the ``device`` fixture)."""
 
 import math
 
@@ -7,6 +8,7 @@ import pytest
 import torch
 
 import lucid
+from lucid._backend import device_of
 from lucid.nn import Parameter, init
 
 
@@ -75,6 +77,14 @@ def test_kaiming_statistics(mode):
     y = init.kaiming_normal(t, mode=mode, nonlinearity="relu").data
     std = math.sqrt(2) / math.sqrt(fan)
     assert abs(y.std() - std) < 0.02 * std and abs(y.mean()) < 0.02 * std
+
+
+def test_fills_on_device(device):
+    t = Parameter(lucid.zeros(300, 300, device=device))
+    x = init.normal(t, 1.0, 0.5).data
+    assert device_of(x) == device and abs(float(x.mean()) - 1.0) < 0.01 and abs(float(x.std()) - 0.5) < 0.01
+    u = init.kaiming_uniform(t, a=5**0.5).data
+    assert device_of(u) == device and float(abs(u).max()) <= 1 / 300**0.5
 
 
 def test_seed_makes_init_reproducible():

@@ -1,4 +1,5 @@
-"""Accuracy of lucid's erf (NumPy has none) against math.erf and torch.erf."""
+"""Accuracy of lucid's erf (NumPy has none) against math.erf and torch.erf, on the CPU and (the
+``device`` fixture) on the GPU."""
 
 import math
 
@@ -47,3 +48,14 @@ def test_special_values_and_shape():
     y = np.random.default_rng(0).standard_normal(100_000).astype(np.float32)  # several chunks
     np.testing.assert_array_equal(erf_array(y), -erf_array(-y))
     np.testing.assert_array_equal(erf_array(y[::3]), erf_array(y)[::3])  # non-contiguous input
+
+
+def test_erf_on_device_matches_exact_and_torch(device):
+    xs = np.linspace(-5, 5, 2001)
+    exact = np.array([math.erf(v) for v in xs])
+    for dtype, tol in (("float32", 3e-7), ("float64", 1e-13)):
+        x = xs.astype(dtype)
+        got = lucid.erf(lucid.tensor(x, device=device))
+        assert got.dtype == np.dtype(dtype) and got.device == device
+        assert np.max(np.abs(got.numpy() - exact)) < tol
+        assert np.max(np.abs(got.numpy() - torch.erf(torch.from_numpy(x)).numpy())) < 2 * tol

@@ -1,4 +1,5 @@
-"""Layers against torch.nn: same weights in, same outputs and gradients out."""
+"""Layers against torch.nn: same weights in, same outputs and gradients out (a stack of every
+layer kind also on each device of the ``device`` fixture)."""
 
 import math
 
@@ -8,6 +9,7 @@ import torch
 
 import lucid
 import lucid.nn as nn
+from lucid._backend import device_of, to_numpy
 
 
 def _copy_weights(ours, theirs):
@@ -149,6 +151,33 @@ def test_layers_in_a_model_train_like_torch():
         topt.step()
     for (k, v), tv in zip(ours.state_dict().items(), theirs.state_dict().values()):
         np.testing.assert_allclose(v.data, tv.numpy(), rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_layer_stack_on_device_matches_torch(device):
+    ours = nn.Sequential(nn.Embedding(11, 8, padding_idx=0), nn.Linear(8, 8), nn.GELU(), nn.LayerNorm(8),
+                         nn.Dropout(0.1), nn.Linear(8, 3), nn.Tanh())
+    theirs = torch.nn.Sequential(torch.nn.Embedding(11, 8, padding_idx=0), torch.nn.Linear(8, 8), torch.nn.GELU(),
+                                 torch.nn.LayerNorm(8), torch.nn.Dropout(0.1), torch.nn.Linear(8, 3), torch.nn.Tanh())
+    _copy_weights(ours, theirs)
+    ours.to(device).eval(), theirs.eval()
+    ids = [[1, 2, 3, 0], [4, 5, 0, 0]]
+    y, yt = ours(lucid.tensor(ids, device=device)), theirs(torch.tensor(ids))
+    assert y.device == device
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-6)
+    y.sum().backward()
+    yt.sum().backward()
+    tparams = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        assert p.grad is not None and device_of(p.grad) == device, name
+        np.testing.assert_allclose(to_numpy(p.grad), tparams[name].grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_layers_created_on_device(device):
+    for layer in (nn.Linear(4, 3, device=device), nn.Embedding(5, 2, padding_idx=1, device=device),
+                  nn.LayerNorm(4, device=device, dtype=lucid.Float16)):
+        assert all(p.device == device for p in layer.parameters())
+    emb = nn.Embedding(5, 2, padding_idx=1, device=device)
+    assert not emb.weight.data[1].any()
 
 
 def test_dtype_and_device_keywords():
