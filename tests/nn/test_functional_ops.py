@@ -71,14 +71,6 @@ def finite_diff(fn, arrays, wrt=None, eps=1e-6, tol=1e-6):
         np.testing.assert_allclose(ts[i].grad, num, rtol=tol, atol=tol, err_msg=f"input {i}")
 
 
-@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request):
-    old = _blocks.get_num_threads()
-    _blocks.set_num_threads(request.param)
-    yield request.param
-    _blocks.set_num_threads(old)
-
-
 # ---- linear ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("shape", [(5,), (4, 6), (2, 3, 6)])
 @pytest.mark.parametrize("bias", [True, False])

@@ -11,10 +11,7 @@ values; each input's gradient is compared with central finite differences of
 mixed dtypes, Python scalars, the nn.functional ops and a reference that owes nothing to another
 autograd.
 
-The two families were two files (tests/test_ops_properties.py and
-tests/test_reliability_properties.py). No test of one strictly covers a test of the other (their
-dtypes, shapes and references differ), so all of them are kept; they share the value sampler and
-the op tables.
+The two families share the value sampler and the op tables.
 """
 
 import math

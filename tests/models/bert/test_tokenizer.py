@@ -5,7 +5,7 @@ import pytest
 
 import lucid
 from lucid.models import BERTTokenizerFast
-from test_tokenizer_common import HARD_TEXTS, PAIRS, SPECIALS, TRAIN_CORPUS, train_vocab
+from tokenizer_samples import HARD_TEXTS, PAIRS, SPECIALS, TRAIN_CORPUS, train_vocab
 
 transformers = pytest.importorskip("transformers")
 
@@ -447,7 +447,7 @@ def test_tensor_without_truncation_must_fit(uncased):
 
 def test_training_is_deterministic():
     # `tokenizers`' trainer alone numbers pieces in hash-map order and so breaks ties differently per run
-    # (test_tokenizer_common.train_vocab shows it); lucid's fit must give one vocabulary every time
+    # (tokenizer_samples.train_vocab shows it); lucid's fit must give one vocabulary every time
     corpus = TRAIN_CORPUS + HARD_TEXTS
     first = BERTTokenizerFast.train_from_iterator(corpus, vocab_size=250, min_frequency=1).get_vocab()
     for _ in range(4):

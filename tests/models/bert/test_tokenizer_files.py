@@ -6,7 +6,7 @@ import os
 import pytest
 
 from lucid.models import BERTTokenizerFast
-from test_tokenizer_common import HARD_TEXTS, PAIRS, SPECIALS, train_vocab
+from tokenizer_samples import HARD_TEXTS, PAIRS, SPECIALS, train_vocab
 
 transformers = pytest.importorskip("transformers")
 

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lucid.models import BERTTokenizerFast
-from test_tokenizer_common import HARD_TEXTS, train_vocab
+from tokenizer_samples import HARD_TEXTS, train_vocab
 
 transformers = pytest.importorskip("transformers")
 

@@ -14,14 +14,6 @@ from lucid.nn.kernels import attention as katt
 RNG = np.random.default_rng(77)
 
 
-@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request):
-    old = _blocks.get_num_threads()
-    _blocks.set_num_threads(request.param)
-    yield request.param
-    _blocks.set_num_threads(old)
-
-
 def _heads_view(b, s, h, d, dtype):
     """A (b, h, s, d) view of a (b, s, h * d) projection, as BERT's head split makes."""
     x = RNG.standard_normal((b, s, h * d)).astype(dtype)

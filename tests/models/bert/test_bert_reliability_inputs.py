@@ -1,7 +1,6 @@
 """Reliability: bad model inputs fail with the right exception type and a message naming the
 offending value (id, length, argument, label, devices), for the forward and the helpers of
-BERT, BERTForMaskedLM and BERTForSequenceClassification. (Every test here is about BERT: the file
-belongs with the BERT tests.)"""
+BERT, BERTForMaskedLM and BERTForSequenceClassification."""
 
 import numpy as np
 import pytest

@@ -1,8 +1,7 @@
 """Reliability of BERT's numerics: fully padded rows, huge logits and float16 masks give no NaN or
 inf (and agree with transformers where those are finite); an MLM batch whose labels are all -100
 gives loss 0 and zero gradients. (The nn.functional cases, huge logits in softmax/cross-entropy and
-an all-ignored cross-entropy, are in tests/nn/test_functional_ops.py; this file belongs with the
-BERT tests.)"""
+an all-ignored cross-entropy, are in tests/nn/test_functional_ops.py.)"""
 
 import warnings
 

@@ -1,8 +1,7 @@
 """Reliability of BERT model files: missing paths, truncated or corrupt safetensors, checkpoints of
 another size, invalid configs, atomic saves (a failure part way keeps the previous files) and
 loading that never executes code from a file. (The lucid.save/lucid.load cases are in
-tests/test_serialization.py, the tokenizer's in tests/test_reliability_tokenizer_files.py; this file
-belongs with the BERT tests.)"""
+tests/test_serialization.py, the tokenizer's in test_tokenizer_reliability_files.py.)"""
 
 import json
 import os

@@ -1,6 +1,6 @@
 """Reliability of tokenizer files: missing paths, corrupt or binary files named in the error, atomic
 saves (a failure part way keeps the previous files) and loading that never executes code from a
-file. (Split from tests/test_reliability_files.py; belongs with the tokenizer's tests.)"""
+file."""
 
 import os
 
