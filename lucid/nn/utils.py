@@ -97,6 +97,7 @@ _ACTIVATIONS = {
 def get_activation_from_name(name):
     """A new activation module for a Hugging Face ``hidden_act`` name: ``"gelu"`` (exact erf),
     ``"relu"``, ``"tanh"``, and ``"gelu_new"`` / ``"gelu_pytorch_tanh"`` (tanh approximation).
+    A callable (a module or a function of a Tensor) is returned as it is.
 
     Example:
         >>> import lucid
@@ -105,6 +106,8 @@ def get_activation_from_name(name):
     """
     from . import modules
 
+    if callable(name):
+        return name
     if not isinstance(name, str) or name not in _ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}: expected one of {', '.join(map(repr, _ACTIVATIONS))}")
     cls, kwargs = _ACTIVATIONS[name]

@@ -1,17 +1,20 @@
 """``BERTConfig``: the hyper-parameters of a BERT model, with Hugging Face field names.
 
-The fields mirror ``transformers.BertConfig`` so a Hugging Face ``config.json`` maps onto
-them one to one; ``tie_word_embedding`` (HF: ``tie_word_embeddings``) and
-``add_pooling_layer`` are lucid's own switches. Keys of a ``config.json`` that lucid does
-not use (``id2label``, ``use_cache``, ...) are kept in ``extra`` and written back on save.
+The fields come in the original Lucid's order (so positional construction written for it
+gives the same config), then lucid's own; their names mirror ``transformers.BertConfig``, so
+a Hugging Face ``config.json`` maps onto them one to one (``tie_word_embedding`` is HF's
+``tie_word_embeddings``). Keys of a ``config.json`` that lucid does not use (``id2label``,
+...) are kept in ``extra`` and written back on save.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field
+from typing import Callable
 
 __all__ = ["BERTConfig", "ACTIVATIONS"]
 
@@ -24,11 +27,12 @@ ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "tanh")
 DEFAULT_SPECIAL_IDS = {"mask_token_id": 103, "cls_token_id": 101, "sep_token_id": 102, "pad_token_id": 0}
 
 _SIZE_FIELDS = (
-    "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+    "vocab_size", "hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size",
     "max_position_embeddings", "type_vocab_size",
 )
 _PROB_FIELDS = ("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout")
-_TOKEN_FIELDS = ("pad_token_id", "mask_token_id", "cls_token_id", "sep_token_id")
+_TOKEN_FIELDS = ("pad_token_id", "bos_token_id", "eos_token_id", "mask_token_id", "cls_token_id", "sep_token_id")
+_BOOL_FIELDS = ("tie_word_embedding", "use_cache", "is_decoder", "add_cross_attention", "add_pooling_layer")
 # lucid name -> Hugging Face config.json name, where they differ
 _HF_RENAMES = {"tie_word_embedding": "tie_word_embeddings"}
 
@@ -38,7 +42,22 @@ def _is_int(v):
 
 
 def _is_number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _preset(hidden, layers, doc):
+    """A classmethod building a config of one public BERT size: ``hidden`` wide, ``layers`` deep,
+    hidden / 64 heads, a 4 x hidden feed-forward; keyword overrides win."""
+
+    def preset(cls, *, is_decoder=False, use_cache=False, add_pooling_layer=True, vocab_size=30522, **overrides):
+        params = dict(hidden_size=hidden, num_attention_heads=hidden // 64, num_hidden_layers=layers,
+                      intermediate_size=4 * hidden, is_decoder=is_decoder, use_cache=use_cache,
+                      add_pooling_layer=add_pooling_layer, vocab_size=vocab_size)
+        params.update(overrides)
+        return cls(**params)
+
+    preset.__doc__ = doc
+    return classmethod(preset)
 
 
 @dataclass
@@ -48,19 +67,26 @@ class BERTConfig:
     Args:
         vocab_size: number of token ids.
         hidden_size: width of every hidden state; a multiple of ``num_attention_heads``.
-        num_hidden_layers: number of encoder layers.
         num_attention_heads: attention heads per layer.
+        num_hidden_layers: number of encoder layers.
         intermediate_size: width of the feed-forward layer.
-        hidden_act: feed-forward activation, one of ``ACTIVATIONS`` (``"gelu"`` is the exact erf form).
+        hidden_act: feed-forward activation: one of ``ACTIVATIONS`` (``"gelu"`` is the exact erf
+            form) or a callable taking and returning a Tensor (such a config cannot be saved as JSON).
         hidden_dropout_prob: dropout on embeddings and sub-layer outputs.
         attention_probs_dropout_prob: dropout on attention probabilities.
         max_position_embeddings: longest sequence the position table covers.
+        tie_word_embedding: share the LM decoder weight with the word embeddings.
         type_vocab_size: number of segment (token type) ids.
         initializer_range: standard deviation of the normal weight initialisation.
         layer_norm_eps: epsilon of every LayerNorm.
+        use_cache: let a decoder keep past keys and values (a KV cache) for incremental decoding.
+        is_decoder: make self-attention causal (each position sees itself and earlier ones).
+        add_cross_attention: give each layer cross-attention to ``encoder_hidden_states``.
+        chunk_size_feed_forward: when > 0, run the feed-forward block over that many positions
+            at a time (same result, less memory); 0 runs it at once.
         pad_token_id: id of ``[PAD]``; its word-embedding row starts at zero (``None``: no padding row).
+        bos_token_id, eos_token_id: ids that start and end a generated sequence (``None``: unset).
         classifier_dropout: dropout before the classifier (``None``: ``hidden_dropout_prob``).
-        tie_word_embedding: share the masked-LM decoder weight with the word embeddings.
         add_pooling_layer: give the backbone its ``[CLS]`` pooler (dense + tanh).
         mask_token_id, cls_token_id, sep_token_id: special ids used by
             ``BERTForMaskedLM.create_masked_lm_inputs``; ``None`` means the
@@ -69,14 +95,16 @@ class BERTConfig:
 
     Raises:
         ValueError: naming the field, for sizes below 1, a ``hidden_size`` not divisible by
-            ``num_attention_heads``, probabilities outside ``[0, 1]``, an unknown ``hidden_act``
-            or a special-token id outside the vocabulary.
+            ``num_attention_heads``, probabilities outside ``[0, 1]``, non-finite numbers, an
+            unknown ``hidden_act`` or a special-token id outside the vocabulary.
 
     Example:
         >>> from lucid.models import BERTConfig
         >>> cfg = BERTConfig.base(num_hidden_layers=2)
         >>> cfg.hidden_size, cfg.num_hidden_layers
         (768, 2)
+        >>> BERTConfig(1000, 64, 4, 2).num_attention_heads  # the original's positional order
+        4
         >>> BERTConfig(hidden_size=30, num_attention_heads=4)
         Traceback (most recent call last):
         ...
@@ -85,19 +113,25 @@ class BERTConfig:
 
     vocab_size: int = 30522
     hidden_size: int = 768
-    num_hidden_layers: int = 12
     num_attention_heads: int = 12
+    num_hidden_layers: int = 12
     intermediate_size: int = 3072
-    hidden_act: str = "gelu"
+    hidden_act: str | Callable = "gelu"
     hidden_dropout_prob: float = 0.1
     attention_probs_dropout_prob: float = 0.1
     max_position_embeddings: int = 512
+    tie_word_embedding: bool = True
     type_vocab_size: int = 2
     initializer_range: float = 0.02
     layer_norm_eps: float = 1e-12
+    use_cache: bool = False
+    is_decoder: bool = False
+    add_cross_attention: bool = False
+    chunk_size_feed_forward: int = 0
     pad_token_id: int | None = 0
+    bos_token_id: int | None = None
+    eos_token_id: int | None = None
     classifier_dropout: float | None = None
-    tie_word_embedding: bool = True
     add_pooling_layer: bool = True
     mask_token_id: int | None = None
     cls_token_id: int | None = None
@@ -120,50 +154,68 @@ class BERTConfig:
                 continue
             if not _is_number(v) or not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1], got {v!r}")
-        if self.hidden_act not in ACTIVATIONS:
-            raise ValueError(f"hidden_act {self.hidden_act!r} is not supported; choose one of {list(ACTIVATIONS)}")
+        if not callable(self.hidden_act) and self.hidden_act not in ACTIVATIONS:
+            raise ValueError(f"hidden_act {self.hidden_act!r} is not supported; choose one of {list(ACTIVATIONS)} "
+                             "or pass a callable")
         if not _is_number(self.initializer_range) or self.initializer_range < 0:
-            raise ValueError(f"initializer_range must be a number >= 0, got {self.initializer_range!r}")
+            raise ValueError(f"initializer_range must be a finite number >= 0, got {self.initializer_range!r}")
         if not _is_number(self.layer_norm_eps) or self.layer_norm_eps <= 0:
-            raise ValueError(f"layer_norm_eps must be a number > 0, got {self.layer_norm_eps!r}")
+            raise ValueError(f"layer_norm_eps must be a finite number > 0, got {self.layer_norm_eps!r}")
+        if not _is_int(self.chunk_size_feed_forward) or self.chunk_size_feed_forward < 0:
+            raise ValueError(f"chunk_size_feed_forward must be an int >= 0, got {self.chunk_size_feed_forward!r}")
         for name in _TOKEN_FIELDS:
             v = getattr(self, name)
             if v is not None and (not _is_int(v) or not 0 <= v < self.vocab_size):
                 raise ValueError(f"{name} must be None or an id in [0, vocab_size={self.vocab_size}), got {v!r}")
-        for name in ("tie_word_embedding", "add_pooling_layer"):
+        for name in _BOOL_FIELDS:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
         if not isinstance(self.extra, dict):
             raise ValueError(f"extra must be a dict, got {type(self.extra).__name__}")
         # Hugging Face options that change the math lucid implements must not pass silently.
-        unsupported = {"model_type": "bert", "position_embedding_type": "absolute", "is_decoder": False,
-                       "add_cross_attention": False}
+        unsupported = {"model_type": "bert", "position_embedding_type": "absolute"}
         for key, ok in unsupported.items():
             if key in self.extra and self.extra[key] not in (ok, None):
                 raise ValueError(f"{key}={self.extra[key]!r} is not supported by lucid's BERT (only {ok!r})")
 
     # ---- presets ----------------------------------------------------------------------
-    @classmethod
-    def base(cls, **overrides) -> "BERTConfig":
-        """The BERT-Base shape (12 layers, hidden 768, 12 heads), with ``overrides`` applied.
+    base = _preset(768, 12, """The BERT-Base shape (12 layers, hidden 768, 12 heads, 3072 wide), with ``overrides``.
 
         Example:
             >>> BERTConfig.base(vocab_size=1000).vocab_size
             1000
-        """
-        return cls(**overrides)
-
-    @classmethod
-    def large(cls, **overrides) -> "BERTConfig":
-        """The BERT-Large shape (24 layers, hidden 1024, 16 heads, 4096 wide), with ``overrides``.
+        """)
+    large = _preset(1024, 24, """The BERT-Large shape (24 layers, hidden 1024, 16 heads, 4096 wide), with ``overrides``.
 
         Example:
             >>> BERTConfig.large().num_hidden_layers
             24
-        """
-        params = dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096)
-        params.update(overrides)
-        return cls(**params)
+        """)
+    tiny = _preset(128, 2, """BERT-Tiny: 2 layers, hidden 128, 2 heads, 512 wide, with ``overrides``.
+
+        Example:
+            >>> c = BERTConfig.tiny()
+            >>> c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.intermediate_size
+            (2, 128, 2, 512)
+        """)
+    mini = _preset(256, 4, """BERT-Mini: 4 layers, hidden 256, 4 heads, 1024 wide, with ``overrides``.
+
+        Example:
+            >>> BERTConfig.mini().hidden_size
+            256
+        """)
+    small = _preset(512, 4, """BERT-Small: 4 layers, hidden 512, 8 heads, 2048 wide, with ``overrides``.
+
+        Example:
+            >>> BERTConfig.small().num_attention_heads
+            8
+        """)
+    medium = _preset(512, 8, """BERT-Medium: 8 layers, hidden 512, 8 heads, 2048 wide, with ``overrides``.
+
+        Example:
+            >>> BERTConfig.medium().num_hidden_layers
+            8
+        """)
 
     # ---- derived values -----------------------------------------------------------------
     @property
@@ -198,9 +250,9 @@ class BERTConfig:
         """Build a config from a (Hugging Face) ``config.json`` dict; unknown keys go to ``extra``.
 
         Example:
-            >>> cfg = BERTConfig.from_dict({"hidden_size": 64, "num_attention_heads": 4, "use_cache": True})
+            >>> cfg = BERTConfig.from_dict({"hidden_size": 64, "num_attention_heads": 4, "output_past": True})
             >>> cfg.hidden_size, cfg.extra
-            (64, {'use_cache': True})
+            (64, {'output_past': True})
         """
         if not isinstance(d, dict):
             raise TypeError(f"expected a dict of config values, got {type(d).__name__}")
@@ -263,6 +315,9 @@ class BERTConfig:
             raise (TypeError if isinstance(err, TypeError) else ValueError)(f"{path!r}: {err}") from err
 
     def _json_bytes(self, **more) -> bytes:
+        if callable(self.hidden_act):
+            raise ValueError(f"hidden_act {self.hidden_act!r} is a callable; config.json can only hold an "
+                             f"activation name, one of {list(ACTIVATIONS)}")
         d = self.to_dict()
         d.update(more)
         return (json.dumps(d, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -317,6 +317,9 @@ class BERT(PretrainedMixin, nn.Module):
         super().__init__()
         if not isinstance(config, BERTConfig):
             raise TypeError(f"config must be a BERTConfig, got {type(config).__name__}")
+        for name in ("is_decoder", "add_cross_attention", "chunk_size_feed_forward"):
+            if getattr(config, name):  # stored by the config; the backbone does not run them yet
+                raise NotImplementedError(f"BERT does not implement {name}={getattr(config, name)!r} yet")
         self.config = config
         self.embeddings = BERTEmbeddings(config)
         self.encoder = BERTEncoder(config)

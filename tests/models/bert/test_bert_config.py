@@ -85,14 +85,14 @@ def test_special_token_defaults():
 
 def test_json_round_trip_keeps_unknown_keys(tmp_path):
     cfg = BERTConfig.from_dict({"vocab_size": 77, "hidden_size": 24, "num_attention_heads": 3,
-                                "use_cache": True, "id2label": {"0": "neg", "1": "pos"}})
-    assert cfg.extra == {"use_cache": True, "id2label": {"0": "neg", "1": "pos"}}
+                                "output_past": True, "id2label": {"0": "neg", "1": "pos"}})
+    assert cfg.extra == {"output_past": True, "id2label": {"0": "neg", "1": "pos"}}
     path = tmp_path / "config.json"
     cfg.to_json(path, architectures=["BertModel"])
     raw = json.loads(path.read_text())
     assert raw["model_type"] == "bert" and raw["architectures"] == ["BertModel"]
     assert raw["tie_word_embeddings"] is True and "tie_word_embedding" not in raw
-    assert raw["use_cache"] is True
+    assert raw["output_past"] is True and raw["use_cache"] is False
     back = BERTConfig.from_json(path)
     assert back == cfg and back.extra["id2label"] == {"0": "neg", "1": "pos"}
 
@@ -138,9 +138,55 @@ def test_replace_validates():
         cfg.replace(num_hidden_layers=0)
 
 
-@pytest.mark.parametrize("key,value", [("position_embedding_type", "relative_key"), ("is_decoder", True),
-                                       ("add_cross_attention", True), ("model_type", "roberta")])
+@pytest.mark.parametrize("key,value", [("position_embedding_type", "relative_key"), ("model_type", "roberta")])
 def test_unsupported_huggingface_options_are_refused(key, value):
     with pytest.raises(ValueError, match=f"{key}={value!r}"):
         BERTConfig.from_dict({key: value})
     BERTConfig.from_dict({"position_embedding_type": "absolute", "is_decoder": False, "model_type": "bert"})
+
+
+def test_fields_in_the_original_order_and_new_fields():
+    # positional construction in the original Lucid's order: vocab, hidden, heads, layers, ffn, act
+    cfg = BERTConfig(1000, 64, 4, 2, 128, "relu")
+    assert (cfg.vocab_size, cfg.hidden_size, cfg.num_attention_heads, cfg.num_hidden_layers,
+            cfg.intermediate_size, cfg.hidden_act) == (1000, 64, 4, 2, 128, "relu")
+    cfg = BERTConfig.from_dict({"is_decoder": True, "add_cross_attention": True, "use_cache": True,
+                                "chunk_size_feed_forward": 8, "bos_token_id": 5, "eos_token_id": 6})
+    assert (cfg.is_decoder, cfg.add_cross_attention, cfg.use_cache, cfg.chunk_size_feed_forward,
+            cfg.bos_token_id, cfg.eos_token_id) == (True, True, True, 8, 5, 6)
+    assert BERTConfig.base(is_decoder=True, use_cache=True).is_decoder
+
+
+@pytest.mark.parametrize("name,value", [("initializer_range", float("nan")), ("layer_norm_eps", float("inf")),
+                                        ("hidden_dropout_prob", float("nan")), ("chunk_size_feed_forward", -1),
+                                        ("is_decoder", 1), ("eos_token_id", 10**6)])
+def test_invalid_values_name_the_field(name, value):
+    with pytest.raises(ValueError, match=name):
+        BERTConfig(**{name: value})
+
+
+def test_callable_activation_runs_but_cannot_be_saved(tmp_path):
+    import lucid
+    from lucid.models import BERTForSequenceClassification
+
+    calls = []
+
+    def act(x):
+        calls.append(x.shape)
+        return x * 0.5
+
+    cfg = BERTConfig(vocab_size=30, hidden_size=8, num_attention_heads=2, num_hidden_layers=1,
+                     intermediate_size=16, hidden_act=act)
+    model = BERTForSequenceClassification(cfg)
+    model(lucid.tensor([[1, 2, 3]]))
+    assert calls == [(1, 3, 16)]
+    with pytest.raises(ValueError, match="hidden_act"):
+        cfg.save_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize("preset,shape", [("tiny", (2, 128, 2, 512)), ("mini", (4, 256, 4, 1024)),
+                                          ("small", (4, 512, 8, 2048)), ("medium", (8, 512, 8, 2048)),
+                                          ("base", (12, 768, 12, 3072)), ("large", (24, 1024, 16, 4096))])
+def test_presets(preset, shape):
+    c = getattr(BERTConfig, preset)()
+    assert (c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.intermediate_size) == shape
