@@ -17,7 +17,8 @@ What it models, following CuPy's documented API:
   ``cupy.array`` / ``cupy.asarray`` (which copy host data) are the explicit transfers;
   ``float(x)``, ``int(x)``, ``bool(x)``, ``x.item()``, ``x.tolist()`` work (CuPy syncs).
 - The top-level routines are the names CuPy exports that NumPy also has; a NumPy name CuPy
-  lacks (``errstate``, say) is missing here too.
+  lacks (``errstate``, say) is missing here too. Floating-point errors (overflow, 0/0)
+  never warn, as CuPy's kernels report none.
 - ``x.device``, ``cupy.cuda.Device``, ``cupy.cuda.runtime.getDeviceCount()`` (one device),
   ``cupy.cuda.is_available()``, ``cupy.random.default_rng`` / ``Generator`` (CuPy's method
   set; a stream other than NumPy's for the same seed), ``cupyx.scatter_add`` and
