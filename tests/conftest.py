@@ -66,12 +66,13 @@ def _seed():
 
 
 @pytest.fixture(autouse=True)
-def _kernels_off_under_the_double():
-    """Under the double the CUDA kernels cannot run, so each test runs with them off
+def _kernels_off_under_the_double(request):
+    """Under the double the CUDA kernels cannot run, so each ``gpu`` test runs with them off
     (``cuda.disabled()``: ``cuda.takes`` says no and every fused op takes its xp reference,
     the path it takes for float64 on a real GPU). The switch is per thread: a GPU array
     reaching a kernel on another thread meets the double's ``KernelNotAvailable``, loudly."""
-    with cuda.disabled() if CUPY_DOUBLE else contextlib.nullcontext():
+    off = CUPY_DOUBLE and request.node.get_closest_marker("gpu") is not None
+    with cuda.disabled() if off else contextlib.nullcontext():
         yield
 
 
