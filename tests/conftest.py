@@ -47,9 +47,12 @@ def pytest_collection_modifyitems(config, items):
     if CUPY_DOUBLE:
         skip = pytest.mark.skip(reason="needs a real GPU: under the CuPy double the kernels and the "
                                        "reference are one code path, so the check would pass vacuously")
+        cpu_only = pytest.mark.skip(reason="not a gpu test: the CuPy double is for `-m gpu` runs")
         for item in items:
             if item.get_closest_marker("real_gpu") is not None:
                 item.add_marker(skip)
+            elif item.get_closest_marker("gpu") is None:
+                item.add_marker(cpu_only)
         return
     if lucid.gpu_available():
         return
@@ -66,13 +69,12 @@ def _seed():
 
 
 @pytest.fixture(autouse=True)
-def _kernels_off_under_the_double(request):
-    """Under the double the CUDA kernels cannot run, so each ``gpu`` test runs with them off
+def _kernels_off_under_the_double():
+    """Under the double the CUDA kernels cannot run, so each test runs with them off
     (``cuda.disabled()``: ``cuda.takes`` says no and every fused op takes its xp reference,
     the path it takes for float64 on a real GPU). The switch is per thread: a GPU array
     reaching a kernel on another thread meets the double's ``KernelNotAvailable``, loudly."""
-    off = CUPY_DOUBLE and request.node.get_closest_marker("gpu") is not None
-    with cuda.disabled() if off else contextlib.nullcontext():
+    with cuda.disabled() if CUPY_DOUBLE else contextlib.nullcontext():
         yield
 
 
