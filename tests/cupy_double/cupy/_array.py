@@ -299,3 +299,4 @@ ndarray.__pos__ = lambda self: ndarray._wrap(+self._a)
 ndarray.__abs__ = lambda self: ndarray._wrap(abs(self._a))
 ndarray.__invert__ = lambda self: ndarray._wrap(~self._a)
 ndarray.__divmod__ = lambda self, other: _operator("divmod")(self, other)
+ndarray.__module__ = "cupy"  # as CuPy's: type(x) prints as cupy.ndarray
