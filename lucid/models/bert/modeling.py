@@ -293,11 +293,12 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
 
     Args:
         config: the model's :class:`BERTConfig`.
-        add_pooling_layer: override ``config.add_pooling_layer`` (the masked-LM model builds
-            its backbone without a pooler, as Hugging Face does).
+        add_pooling_layer: (keyword-only, a lucid addition) override ``config.add_pooling_layer``
+            (the masked-LM model builds its backbone without a pooler, as Hugging Face does).
 
-    It has the :class:`~lucid.models.bert._task.SharedMethods` (``get_input_embeddings`` ...,
-    ``get_output_embeddings()`` being None: the backbone has no LM head).
+    It has the methods every BERT model shares: ``get_input_embeddings``,
+    ``set_input_embeddings``, ``get_output_embeddings`` (None: the backbone has no LM head),
+    ``set_output_embeddings`` and ``tie_weights``.
 
     ``forward(input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
     inputs_embeds=None)`` returns ``(sequence_output, pooled_output)``: hidden states of shape
@@ -317,7 +318,7 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
 
     _hf_architecture = "BertModel"
 
-    def __init__(self, config: BERTConfig, add_pooling_layer: bool | None = None):
+    def __init__(self, config: BERTConfig, *, add_pooling_layer: bool | None = None):
         super().__init__()
         if not isinstance(config, BERTConfig):
             raise TypeError(f"config must be a BERTConfig, got {type(config).__name__}")

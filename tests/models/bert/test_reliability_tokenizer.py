@@ -261,3 +261,21 @@ def _tiny_model(cfg):
         lucid.random.seed(0)
         _MODELS["clf"] = BERTForSequenceClassification(cfg, num_labels=2).eval()
     return _MODELS["clf"]
+
+
+# ---- text that is not valid Unicode -------------------------------------------------------------
+def test_lone_surrogate_is_a_value_error_naming_the_text(toks):
+    tok = toks[0]
+    msg = r"is not valid Unicode: it holds the lone surrogate '\\ud800' at index 4"
+    for call in (tok.encode, tok.tokenize, tok, tok.encode_plus, tok.encode_pretraining_inputs):
+        with pytest.raises(ValueError, match=r"^text " + msg):
+            call("fox \ud800")
+    with pytest.raises(ValueError, match=r"^text_b " + msg):
+        tok.encode("fox", text_b="fox \ud800")
+    with pytest.raises(ValueError, match=r"^texts\[2\] " + msg):
+        tok.batch_encode(["fox", "dog", "fox \ud800"], padding=True, return_tensor=True)
+    with pytest.raises(ValueError, match=r"^text_pairs\[1\] " + msg):
+        tok.batch_encode_plus(["fox", "dog"], ["dog", "fox \ud800"], max_length=8)  # through the truncation path
+    with pytest.raises(ValueError, match=r"^texts\[0\] .*'\\udfff' at index 0"):
+        tok(["\udfff"])
+    assert tok.encode("fox \U0001F98A") == tok.encode("fox [UNK]")  # a real astral character is fine

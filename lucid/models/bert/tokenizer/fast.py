@@ -47,8 +47,8 @@ class BERTTokenizerFast:
     Return types follow Lucid: :meth:`encode` (and calling the tokenizer on a string) gives a list of ids,
     or with ``return_tensor=True`` a 1-D int64 :class:`lucid.Tensor`; :meth:`batch_encode` (and calling it
     on a list) gives a list of id lists, or a ``(B, L)`` int64 tensor; :meth:`batch_encode_plus` gives the
-    dict of ``input_ids``, ``token_type_ids``, ``attention_mask`` and ``special_tokens_mask`` that models
-    take; :meth:`encode_plus` and :meth:`encode_pretraining_inputs` of one text give dicts of lists, or of
+    dict of ``input_ids``, ``token_type_ids``, ``attention_mask`` and ``special_tokens_mask`` the batched
+    ``*_from_text`` methods use; :meth:`encode_plus` and :meth:`encode_pretraining_inputs` of one text give dicts of lists, or of
     int64 tensors of shape ``(1, L)``. The second text is ``text_b=`` (keyword-only) in :meth:`encode`,
     ``text_pairs=`` (keyword-only) in :meth:`batch_encode`, and the second positional argument of
     :meth:`encode_plus` and :meth:`batch_encode_plus`. ``padding=True`` pads to the longest row, lists
@@ -407,8 +407,9 @@ class BERTTokenizerFast:
 
     def batch_encode_plus(self, texts, text_pairs=None, *, add_special_tokens=True, padding=True, max_length=None,
                           truncation=True, return_tensor=True, device="cpu", pad_to_multiple_of=None):
-        """A batch as the dict the models take: ``input_ids``, ``token_type_ids``, ``attention_mask`` and
-        ``special_tokens_mask`` (1 at each ``[CLS] [SEP] [PAD] [UNK] [MASK]``), by default padded,
+        """A batch as the dict the batched ``*_from_text`` methods use: ``input_ids``, ``token_type_ids``,
+        ``attention_mask`` (the model inputs) and ``special_tokens_mask`` (1 at each
+        ``[CLS] [SEP] [PAD] [UNK] [MASK]``, what masking skips), by default padded,
         truncated to ``max_length`` (``model_max_length`` when None) and as ``(B, L)`` int64 tensors on
         ``device``; ``return_tensor=False`` gives lists of rows. Options as in :meth:`batch_encode`.
 
