@@ -237,14 +237,15 @@ def first_out_of_range(data, bound, ignore_index=None):
 # ---- losses, metrics and masking ---------------------------------------------------------------
 def reduce_losses(losses, reduction):
     """Per-example losses ``(batch,)`` reduced as ``reduction`` says: ``"mean"``, ``"sum"`` or
-    ``None`` (the vector itself).
+    ``None`` (the vector itself; ``"none"`` too, as :func:`lucid.nn.functional.cross_entropy`
+    takes it).
 
     Example:
         >>> import lucid
         >>> reduce_losses(lucid.tensor([1.0, 3.0]), "mean").item(), reduce_losses(lucid.tensor([1.0, 3.0]), None).shape
         (2.0, (2,))
     """
-    if reduction is None:
+    if reduction is None or reduction == "none":
         return losses
     if reduction == "mean":
         return losses.mean()

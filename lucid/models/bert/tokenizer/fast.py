@@ -48,13 +48,14 @@ class BERTTokenizerFast:
     or with ``return_tensor=True`` a 1-D int64 :class:`lucid.Tensor`; :meth:`batch_encode` (and calling it
     on a list) gives a list of id lists, or a ``(B, L)`` int64 tensor; :meth:`batch_encode_plus` gives the
     dict of ``input_ids``, ``token_type_ids``, ``attention_mask`` and ``special_tokens_mask`` the batched
-    ``*_from_text`` methods use; :meth:`encode_plus` and :meth:`encode_pretraining_inputs` of one text give dicts of lists, or of
-    int64 tensors of shape ``(1, L)``. The second text is ``text_b=`` (keyword-only) in :meth:`encode`,
-    ``text_pairs=`` (keyword-only) in :meth:`batch_encode`, and the second positional argument of
-    :meth:`encode_plus` and :meth:`batch_encode_plus`. ``padding=True`` pads to the longest row, lists
-    included (as ``transformers``; the original Lucid padded only tensors, to ``max_length`` when given:
-    ``padding="max_length"`` does that here). The tokenizer keeps truncation and padding settings inside its
-    Rust object between calls (as ``transformers`` does), so one instance should not be shared across threads.
+    ``*_from_text`` methods use; :meth:`encode_plus` and :meth:`encode_pretraining_inputs` of one text give
+    dicts of lists, or of int64 tensors of shape ``(1, L)``. The second text is ``text_b=`` (keyword-only)
+    in :meth:`encode`, ``text_pairs=`` (keyword-only) in :meth:`batch_encode`, and the second positional
+    argument of :meth:`encode_plus` and :meth:`batch_encode_plus`. ``padding=True`` pads to the longest
+    row, lists included (as ``transformers``; the original Lucid padded only tensors, to ``max_length``
+    when given: ``padding="max_length"`` does that here). The tokenizer keeps truncation and padding
+    settings inside its Rust object between calls (as ``transformers`` does), so one instance should not
+    be shared across threads.
 
     Example:
         >>> from lucid.models import BERTTokenizerFast
