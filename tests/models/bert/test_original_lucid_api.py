@@ -323,6 +323,9 @@ def test_regression_and_multi_label_per_example_losses():
     np.testing.assert_allclose(per.numpy(), bce.mean(axis=1), atol=1e-6)
     assert abs(multi.get_loss(t, IDS, MASK).item() - bce.mean()) < 1e-6
     assert abs(multi.get_loss(t, IDS, MASK, reduction="sum").item() - bce.mean(axis=1).sum()) < 1e-5
+    for model, labels in ((reg, y), (multi, t)):
+        with pytest.raises(ValueError, match="reduction must be 'mean', 'sum' or None, got 'avg'"):
+            model.get_loss(labels, IDS, MASK, reduction="avg")
 
 
 def test_classifier_get_accuracy():
@@ -490,3 +493,5 @@ def test_a_second_text_where_add_special_tokens_sits_is_refused(tok):
         tok.batch_encode(["the movie"], ["a film"])
     with pytest.raises(TypeError, match="add_special_tokens must be a bool, got str"):
         tok(["the movie"], "a film")
+    with pytest.raises(TypeError, match="add_special_tokens must be a bool, got str 'yes'"):
+        tok.batch_encode_plus(["the movie"], add_special_tokens="yes")

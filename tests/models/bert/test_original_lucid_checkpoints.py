@@ -180,6 +180,12 @@ def _write(state):
     return path
 
 
+def test_load_state_dict_takes_a_mapping():
+    model = _fresh(BERTForSequenceClassification, "BERTForSequenceClassification.relu")
+    with pytest.raises(TypeError, match="expected a dict-like state_dict, got list"):
+        model.load_state_dict([("classifier.bias", np.zeros(3))])
+
+
 def test_instance_form_errors_name_the_path(tmp_path):
     model = _fresh(BERTForSequenceClassification, "BERTForSequenceClassification.relu")
     with pytest.raises(FileNotFoundError, match="nowhere"):
