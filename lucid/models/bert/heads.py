@@ -103,8 +103,9 @@ class BERTLMPredictionHead(nn.Module):
             raise TypeError(f"the output embeddings must be a lucid.nn.Linear, got {type(linear).__name__}")
         expected = tuple(self.decoder.weight.shape)
         if tuple(linear.weight.shape) != expected or linear.bias is None:
-            got = f"a Linear of weight shape {tuple(linear.weight.shape)}" + (" without a bias" if linear.bias is None
-                                                                               else "")
+            got = f"a Linear of weight shape {tuple(linear.weight.shape)}"
+            if linear.bias is None:
+                got += " without a bias"
             raise ValueError(f"the output embeddings must map hidden_size {expected[1]} to vocab_size {expected[0]} "
                              f"with a bias (weight shape {expected}), got {got}")
         self.decoder = linear

@@ -102,8 +102,9 @@ class BERTForMaskedLM(TaskModel):
     def _labelled_logits(self, labels, ignore_index, input_ids, attention_mask, token_type_ids, position_ids,
                          inputs_embeds):
         """Logits ``(n, vocab)``, targets ``(n,)`` and flat positions ``(n,)`` of the labelled
-        positions, and the number of positions ``batch*seq``. Only labelled positions: the vocabulary projection, the costliest matmul, runs on ~15% of the
-        tokens. With nothing labelled, position 0 (ignored) stands in (loss 0, zero gradients)."""
+        positions, and the number of positions ``batch*seq``. Only labelled positions: the
+        vocabulary projection, the costliest matmul, runs on ~15% of the tokens. With nothing
+        labelled, position 0 (ignored) stands in (loss 0, zero gradients)."""
         sequence_output, _ = self._backbone(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
         b, s, h = sequence_output.shape
         flat = self._check_labels(labels, (b, s), ignore_index).data
