@@ -11,7 +11,7 @@ from lucid.models.bert.checkpoint import check_model_folder, label_names
 from .errors import PROG
 from .progress import log
 from .readers import gather_texts
-from .session import model_config, load_pretrained, load_tokenizer, loading_notes, start
+from .session import load_pretrained, load_tokenizer, loading_notes, model_config, start
 
 __all__ = ["run"]
 

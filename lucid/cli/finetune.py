@@ -19,7 +19,7 @@ from .errors import CLIError
 from .metrics import MetricsLog, plot_curves
 from .progress import log
 from .readers import label_vocab, read_examples
-from .session import model_config, load_pretrained, load_tokenizer, loading_notes, start
+from .session import load_pretrained, load_tokenizer, loading_notes, model_config, start
 from .training import Trainer, encode_examples, loader
 
 __all__ = ["DEFAULT_MAX_LENGTH", "run"]

@@ -22,7 +22,7 @@ __all__ = ["start", "loading_notes", "load_pretrained", "model_config", "load_to
 
 def start(args) -> np.random.Generator:
     """Seed ``lucid.random`` with ``args.seed``, check that ``args.device`` is usable, and
-    return the NumPy generator that orders the examples (shuffling, held-out splits).
+    return the NumPy generator of the held-out split (batches are shuffled by ``lucid.random``).
 
     Example:
         >>> import argparse
