@@ -244,7 +244,7 @@ def _attention_blocked(query, key, value, parents, bias, dropout_p, scale, devic
         return _blocked_backward(g, q, k, v, p_all, keep, inv_keep, scale,
                                  query.requires_grad, key.requires_grad, value.requires_grad)
 
-    return make_result(out, parents, backward, "scaled_dot_product_attention")
+    return make_result(out, parents, backward, "scaled_dot_product_attention", saved=(query, key, value))
 
 
 def _attention_reference(query, key, value, parents, mask_parent, bias, dropout_p, scale, device, want):
@@ -296,4 +296,4 @@ def _attention_reference(query, key, value, parents, mask_parent, bias, dropout_
             grads += (gp if mask_parent.requires_grad else None,)
         return grads
 
-    return make_result(out, parents, backward, "scaled_dot_product_attention")
+    return make_result(out, parents, backward, "scaled_dot_product_attention", saved=(query, key, value))
