@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -91,7 +92,9 @@ def neg(a):
 
 
 def pow(a, b):
-    """``a ** b`` for a tensor or scalar exponent.
+    """``a ** b`` for a tensor or scalar exponent. As torch: the gradient is 0 where the
+    exponent is 0 (even at ``a = 0``), and the exponent's gradient is 0 where ``a = 0`` and
+    ``b >= 0`` (NaN for a negative base, whose log is undefined).
 
     Example:
         >>> import lucid
@@ -109,8 +112,10 @@ def pow(a, b):
         xp = a.xp
 
         def backward(g):
-            ga = g * y * x ** (y - 1) if a.requires_grad else None
-            gb = g * out * xp.log(xp.where(x > 0, x, 1)) if b.requires_grad else None
+            with _quiet(xp):
+                zero = xp.zeros((), dtype=g.dtype)
+                ga = xp.where(y == 0, zero, g * y * x ** (y - 1)) if a.requires_grad else None
+                gb = g * xp.where((x == 0) & (y >= 0), zero, out * xp.log(x)) if b.requires_grad else None
             return ga, gb
 
         return make_result(out, (a, b), backward, "pow", saved=(a, b) + (OUTPUT,) * b.requires_grad)
@@ -118,7 +123,14 @@ def pow(a, b):
     if x.dtype.kind != "f" and isinstance(b, float):
         x = x.astype("float32")
     out = x**b
+    if b == 0:
+        return make_result(out, (a,), lambda g: (a.xp.zeros_like(g),), "pow", saved=())
     return make_result(out, (a,), lambda g: (g * (b * x ** (b - 1)),), "pow", saved=(a,))
+
+
+def _quiet(xp):
+    """No NumPy warnings for the inf/NaN a power's gradient may meet on the way (CuPy warns never)."""
+    return np.errstate(all="ignore") if xp is np else contextlib.nullcontext()
 
 
 def exp(a):
