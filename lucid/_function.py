@@ -24,7 +24,11 @@ from ._dtype import is_floating
 from ._graph import Node, View, edge, refresh_view, set_node
 from ._tensor import Tensor
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = True  # a class default: each thread starts with grad mode on, read without a miss
+
+
+_state = _State()
 
 
 def grad_enabled() -> bool:
@@ -36,7 +40,7 @@ def grad_enabled() -> bool:
         ...     lucid.grad_enabled()
         False
     """
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 class no_grad:
@@ -122,7 +126,7 @@ def needs_grad(*tensors) -> bool:
         >>> needs_grad(lucid.ones(1), lucid.ones(1, requires_grad=True))
         True
     """
-    if not getattr(_state, "enabled", True):
+    if not _state.enabled:
         return False
     for t in tensors:
         if t is not None and getattr(t, "requires_grad", False):
@@ -161,14 +165,20 @@ def make_result(data, parents=(), backward=None, name=None, saved=None):
         [2.0, 2.0]
     """
     out = Tensor._wrap(data)
-    if backward is None or not getattr(_state, "enabled", True):
+    if backward is None or not _state.enabled:
         return out
-    edges = tuple(edge(p) for p in parents)
-    for e in edges:
-        if e is not None:
-            out._requires_grad = True
-            out._node = Node(edges, backward, name, _saved(saved, tuple(parents), out), data)
-            break
+    edges, recorded = [], False
+    for p in parents:  # edge(p), inlined: this runs for every op
+        if p._view is not None:
+            refresh_view(p)
+        if p._requires_grad:
+            edges.append(p if p._node is None else p._node)
+            recorded = True
+        else:
+            edges.append(None)
+    if recorded:
+        out._requires_grad = True
+        out._node = Node(tuple(edges), backward, name, _saved(saved, tuple(parents), out), data)
     return out
 
 
