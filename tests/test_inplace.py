@@ -9,7 +9,6 @@ import torch
 
 import lucid
 import lucid.nn as nn
-from lucid._backend import to_numpy
 
 MODIFIED = "modified by an inplace operation"
 
@@ -146,8 +145,8 @@ def test_views_and_detached_aliases_share_the_counter(device):
     x = lucid.zeros(2, 3, device=device)
     views = [x[0], x[:, 1:], x[0, 1], x.reshape(6), x.T, x.swapaxes(0, 1), x.unsqueeze(0), x[None].squeeze(0),
              x.expand(4, 2, 3), x.detach(), x.flatten()]
-    for v in views:
-        assert np.shares_memory(to_numpy(v.data), to_numpy(x.data)) if device == "cpu" else True
+    if device == "cpu":
+        assert all(np.shares_memory(v.data, x.data) for v in views)
     x[0, 0] = 1.0
     assert [v._version for v in views] == [1] * len(views)
     views[0] += 1  # a change through a view shows in the tensor and bumps every alias

@@ -3,8 +3,8 @@
 Every function overwrites ``t.data`` on ``t``'s own device using
 ``lucid.random.generator(t.device)`` (so ``lucid.random.seed`` makes it reproducible),
 records no graph (as PyTorch's, which run under ``no_grad``), bumps ``t``'s version counter
-(a graph that saved ``t`` refuses to backward through the new values) and returns ``t``. The names ending in ``_`` are aliases for code ported
-from PyTorch.
+(a graph that saved ``t`` refuses to backward through the new values) and returns ``t``.
+The names ending in ``_`` are aliases for code ported from PyTorch.
 """
 
 from __future__ import annotations
