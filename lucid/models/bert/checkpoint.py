@@ -226,16 +226,13 @@ def label_names(config: BERTConfig, num_labels: int) -> list[str]:
     names Hugging Face gives classes it knows nothing about).
 
     Example:
-        >>> cfg = BERTConfig(extra={"id2label": {"1": "positive", "0": "negative"}})
+        >>> cfg = BERTConfig(id2label={1: "positive", 0: "negative"})
         >>> label_names(cfg, 2), label_names(cfg, 3)
         (['negative', 'positive'], ['LABEL_0', 'LABEL_1', 'LABEL_2'])
     """
-    raw = config.extra.get("id2label")
-    ids = [str(i) for i in range(num_labels)]
-    if isinstance(raw, dict) and sorted(map(str, raw)) == sorted(ids):
-        named = {str(k): str(v) for k, v in raw.items()}
-        return [named[i] for i in ids]
-    return [f"LABEL_{i}" for i in ids]
+    if config.id2label is not None and sorted(config.id2label) == list(range(num_labels)):
+        return [config.id2label[i] for i in range(num_labels)]
+    return [f"LABEL_{i}" for i in range(num_labels)]
 
 
 def set_label_names(config: BERTConfig, names) -> None:
@@ -245,14 +242,14 @@ def set_label_names(config: BERTConfig, names) -> None:
     Example:
         >>> cfg = BERTConfig()
         >>> set_label_names(cfg, ["negative", "positive"])
-        >>> cfg.extra["id2label"], cfg.extra["label2id"]
-        ({'0': 'negative', '1': 'positive'}, {'negative': 0, 'positive': 1})
+        >>> cfg.id2label, cfg.label2id
+        ({0: 'negative', 1: 'positive'}, {'negative': 0, 'positive': 1})
     """
     names = [str(n) for n in names]
     if len(set(names)) != len(names):
         raise ValueError(f"label names must be distinct, got {names}")
-    config.extra["id2label"] = {str(i): n for i, n in enumerate(names)}
-    config.extra["label2id"] = {n: i for i, n in enumerate(names)}
+    config.id2label = dict(enumerate(names))
+    config.label2id = {n: i for i, n in enumerate(names)}
 
 
 class PretrainedMixin:
