@@ -15,6 +15,7 @@ import os
 import warnings
 
 from .config import BERTConfig
+from .hub import resolve_folder
 
 __all__ = [
     "CONFIG_NAME", "WEIGHTS_NAME", "WEIGHTS_INDEX_NAME", "check_model_folder", "read_config", "read_weights",
@@ -275,12 +276,17 @@ class PretrainedMixin:
         return cls(config, **kwargs)
 
     @classmethod
-    def from_pretrained(cls, folder, device="cpu", **kwargs):
+    def from_pretrained(cls, folder, device="cpu", *, revision=None, cache_dir=None, **kwargs):
         """Load a model folder: Hugging Face's (``config.json`` + ``model.safetensors``, with
         or without the ``bert.`` key prefix, legacy ``gamma``/``beta`` names) or one that
         ``save_pretrained`` wrote. Weights the checkpoint lacks (a new head) keep their fresh
         initialisation and are listed in a warning, as are checkpoint keys the model does not
         use. The model comes back in eval mode (dropout off), on ``device``.
+
+        ``folder`` may also be a Hub repository id (``"org/name"``, when no such local path
+        exists) or a :mod:`lucid.weights` entry: the files lucid reads are downloaded at
+        ``revision`` into the Hugging Face cache (or ``cache_dir``) first, see
+        :func:`lucid.models.bert.hub.download`.
 
         Raises:
             FileNotFoundError: naming the folder when it, its ``config.json`` or its
@@ -288,6 +294,7 @@ class PretrainedMixin:
                 message saying that only safetensors is read).
             ValueError: naming the key and both shapes when a weight does not fit the config.
         """
+        folder = resolve_folder(folder, revision=revision, cache_dir=cache_dir)
         config = read_config(folder)
         arrays = read_weights(folder)
         model = cls._from_checkpoint_config(config, arrays, **kwargs)
