@@ -14,6 +14,7 @@ error says that it is not in the cache.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -62,9 +63,14 @@ def _wanted(files) -> list[str]:
 
 
 def _shards(index_path: str) -> list[str]:
-    from .checkpoint import _shard_names
-
-    return _shard_names(index_path)
+    """The shard file names a safetensors index lists. Only plain file names are fetched; a
+    malformed index is left for the checkpoint reader to report."""
+    try:
+        with open(index_path, encoding="utf-8") as f:
+            names = set(json.load(f)["weight_map"].values())
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return []
+    return sorted(n for n in names if isinstance(n, str) and n and os.path.basename(n) == n and n != "..")
 
 
 def _where(repo_id, revision) -> str:
