@@ -43,7 +43,8 @@ def run(args) -> int:
     folder = check_model_folder(args.model)
     texts = gather_texts(args.texts, args.file)
     tokenizer = BERTTokenizerFast.from_pretrained(folder)
-    model = load_pretrained(BERTForSequenceClassification, folder, args.device)
+    model = load_pretrained(BERTForSequenceClassification, folder, args.device, head="classifier.",
+                            allow_untrained_head=args.allow_untrained_head)
     names = label_names(model.config, model.num_labels)
     has_pairs = any(b is not None for _, b in texts)
     for start_at in range(0, len(texts), args.batch_size):

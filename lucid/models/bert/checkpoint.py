@@ -298,7 +298,9 @@ class PretrainedMixin:
         config = read_config(folder)
         arrays = read_weights(folder)
         model = cls._from_checkpoint_config(config, arrays, **kwargs)
-        load_into(model, arrays, source=repr(os.fspath(folder)))
+        missing, unexpected = load_into(model, arrays, source=repr(os.fspath(folder)))
+        # as transformers' output_loading_info: what a caller checks before trusting a head
+        model.loading_info = {"missing_keys": missing, "unexpected_keys": unexpected}
         if device != "cpu":
             model.to(device)
         return model.eval()
