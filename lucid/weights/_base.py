@@ -68,6 +68,11 @@ class WeightsEnum(enum.Enum):
         return self.value.revision
 
     @property
+    def pinned(self) -> bool:
+        """Whether the revision is a commit hash (the files never change)."""
+        return self.value.pinned
+
+    @property
     def meta(self) -> dict:
         """What the checkpoint is (dataset, labels, licence)."""
         return self.value.meta
