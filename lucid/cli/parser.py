@@ -129,10 +129,8 @@ def _add_embed(sub):
                        description="Prints one embedding per text (text, TAB, the numbers) from a "
                        "sentence-transformers or BERT folder, or a Hub repository id: pooling, normalisation and "
                        "maximum length come from the folder's modules.json and 1_Pooling/config.json (a plain BERT "
-                       "folder: mean pooling).")
-    p.add_argument("model", help="checkpoint folder (sentence-transformers or BERT) or Hub repository id")
-    p.add_argument("texts", nargs="*", default=[], metavar="TEXT", help="texts to embed")
-    p.add_argument("--file", help="a text file with one text per line")
+                       "folder: mean pooling). MODEL may also be a Hub repository id (org/name).")
+    _add_inputs(p, "texts to embed", "a text file with one text per line")
     p.add_argument("--json", action="store_true", help="print one JSON object per text: text and embedding")
     p.add_argument("--output", help="write the embeddings as a (texts, hidden) array to this .npy file")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
