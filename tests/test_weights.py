@@ -9,7 +9,7 @@ import pytest
 
 import lucid
 import lucid.weights as weights
-from lucid.models import BERTForMaskedLM
+from lucid.models import BERTConfig, BERTForMaskedLM
 from lucid.models.bert.hub import is_repo_id
 
 transformers = pytest.importorskip("transformers")
@@ -55,9 +55,15 @@ def test_an_entry_loads_its_repo_at_its_pinned_commit(monkeypatch, tmp_path):
         hub.add(entry.repo_id, folder_files(tmp_path / "newer"))  # main moved on; the pin must not follow
         model = BERTForMaskedLM.from_pretrained(entry, cache_dir=tmp_path / "cache")
         folder = entry.download(cache_dir=tmp_path / "cache")
+        # the instance form (the original Lucid's) loads the entry too, from the default cache
+        monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "default-cache"))
+        built = BERTForMaskedLM(BERTConfig.from_pretrained(tmp_path / "pinned"))
+        assert built.from_pretrained(entry) is built
+        assert (tmp_path / "default-cache" / "models--google-bert--bert-base-uncased").is_dir()
     ids = [[1, 5, 6, 7, 2]]
     with torch.no_grad():
         want = pinned(input_ids=torch.tensor(ids)).logits.numpy()
     np.testing.assert_allclose(model(input_ids=lucid.tensor(ids)).numpy(), want, atol=1e-5)
+    np.testing.assert_allclose(built.eval()(input_ids=lucid.tensor(ids)).numpy(), want, atol=1e-5)
     assert folder.endswith(entry.revision)
     assert all(f"/resolve/{entry.revision}/" in p or "/api/" in p for _, p in hub.requests)

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import os
 
+from . import tokenizers  # noqa: F401  (lucid.data.tokenizers.SpecialTokens)
+
 __all__ = ["SENTIMENT_LABELS", "data_path", "load_corpus", "load_sentiment", "train_test_split"]
 
 #: Label names of :func:`load_sentiment`, indexed by label id.

@@ -171,6 +171,8 @@ def resolve_folder(name_or_path, *, revision=None, cache_dir=None) -> str:
     """
     if hasattr(name_or_path, "repo_id") and hasattr(name_or_path, "revision"):
         return download(name_or_path.repo_id, revision=revision or name_or_path.revision, cache_dir=cache_dir)
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        return name_or_path  # not a name: the reader says what it expected
     path = os.fspath(name_or_path)
     if os.path.exists(path) or not is_repo_id(path):
         return path

@@ -19,7 +19,6 @@ from ..._tensor import Tensor
 from ...ops import concatenate, where
 from ._task import TaskModel, batch_texts, eval_mode
 from .config import BERTConfig
-from .hub import resolve_folder
 from .modeling import BERT
 
 __all__ = ["BERTForSentenceEmbedding", "POOLING_MODES", "read_sentence_settings"]
@@ -117,7 +116,10 @@ class BERTForSentenceEmbedding(TaskModel):
         add_pooling_layer: keep the backbone's ``[CLS]`` pooler (unused by the embedding; kept so
             a checkpoint holding one loads and saves whole).
 
-    ``from_pretrained`` reads these from a sentence-transformers folder; keywords given to it win.
+    ``from_pretrained`` (a sentence-transformers folder, Hub repository id or
+    :mod:`lucid.weights` entry) reads ``pooling``, ``normalize`` and ``max_seq_length`` from the
+    folder's module files (``ValueError`` naming the file for modules or pooling modes lucid
+    does not run); keywords given to it win. A plain BERT folder gets mean pooling.
 
     Example:
         >>> import lucid
@@ -151,18 +153,9 @@ class BERTForSentenceEmbedding(TaskModel):
         return cls(config, **kwargs)
 
     @classmethod
-    def from_pretrained(cls, folder, device="cpu", *, revision=None, cache_dir=None, **kwargs):
-        """Load a sentence-transformers folder (or Hub repository id, or :mod:`lucid.weights`
-        entry): the BERT weights and, from its module files, ``pooling``, ``normalize`` and
-        ``max_seq_length`` (``kwargs`` override them). A plain BERT folder gets mean pooling.
-
-        Raises:
-            ValueError: naming the file, for modules or pooling modes lucid does not run.
-        """
-        folder = resolve_folder(folder, revision=revision, cache_dir=cache_dir)
-        settings = read_sentence_settings(folder)
-        settings.update(kwargs)
-        return super().from_pretrained(folder, device, **settings)
+    def _folder_kwargs(cls, folder) -> dict:
+        # from_pretrained (both forms of lucid's BERT models) reads the folder's module files here
+        return read_sentence_settings(folder)
 
     def save_pretrained(self, folder) -> None:
         """Write a sentence-transformers folder: the BERT files (``config.json``,

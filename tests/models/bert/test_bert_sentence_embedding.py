@@ -159,3 +159,12 @@ def test_unsupported_files_and_arguments_are_named(tmp_path):
         model.encode_from_text(tok, "a", batch_size=0)
     with pytest.raises(ValueError, match="normalize.*'yes'"):
         model.encode_from_text(tok, "a", normalize="yes")
+
+
+def test_the_instance_form_loads_weights_into_a_built_model(tmp_path):
+    folder = st_folder(tmp_path, "mean", True)
+    built = BERTForSentenceEmbedding(lucid.models.BERTConfig.from_pretrained(folder), add_pooling_layer=True,
+                                     normalize=True, max_seq_length=MAX_SEQ)
+    assert built.from_pretrained(folder) is built
+    got = built.eval().encode_from_text(BERTTokenizerFast.from_pretrained(folder), TEXTS).numpy()
+    np.testing.assert_allclose(got, reference(folder, TEXTS, "mean", True), atol=2e-5)
