@@ -316,10 +316,14 @@ class BERTConfig:
             if f.name == "extra":
                 continue
             value = getattr(self, f.name)
+            if f.name in ("id2label", "label2id"):
+                # from id2label alone, so one assigned by hand saves consistently (and validated)
+                value = _label_maps(self.id2label, None if self.id2label is not None else self.label2id)
+                value = value[f.name == "label2id"]
+                if value is not None and f.name == "id2label":
+                    value = {str(k): v for k, v in value.items()}  # JSON object keys are strings
             if f.name in ("mask_token_id", "cls_token_id", "sep_token_id", "id2label", "label2id") and value is None:
                 continue  # unset: leave Hugging Face's own defaults alone
-            if f.name == "id2label":
-                value = {str(k): v for k, v in value.items()}  # JSON object keys are strings
             out[_HF_RENAMES.get(f.name, f.name)] = value
         return out
 

@@ -230,3 +230,14 @@ def test_non_finite_init_range_and_eps_are_refused_everywhere(name, value, tmp_p
     (tmp_path / "config.json").write_text(json.dumps({**data, name: value}))  # json writes NaN / Infinity
     with pytest.raises(ValueError, match=rf"config\.json.*{message}"):
         BERTConfig.from_pretrained(tmp_path)
+
+
+def test_id2label_assigned_by_hand_saves_both_maps(tmp_path):
+    cfg = BERTConfig(vocab_size=30)
+    cfg.id2label = {0: "negative", 1: "positive"}
+    cfg.save_pretrained(tmp_path)
+    raw = json.loads((tmp_path / "config.json").read_text())
+    assert raw["id2label"] == {"0": "negative", "1": "positive"} and raw["label2id"] == {"negative": 0, "positive": 1}
+    cfg.id2label = {0: 5}
+    with pytest.raises(ValueError, match="id2label.*5"):
+        cfg.to_dict()
