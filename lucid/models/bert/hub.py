@@ -58,7 +58,6 @@ def _wanted(files) -> list[str]:
     else:
         weights = []
     extra = [f for f in sorted(files) if f in _TOKENIZER_FILES or f in _SENTENCE_FILES or _MODULE_CONFIG.match(f)]
-    # sentence-transformers' older layout keeps the transformer in a module folder (0_BERT/, ...)
     return weights + ["config.json"] + extra
 
 
