@@ -7,13 +7,13 @@ import os
 
 import numpy as np
 
-from lucid.models import BERTForSentenceEmbedding, BERTTokenizerFast
+from lucid.models import BERTForSentenceEmbedding
 from lucid.models.bert.checkpoint import check_model_folder
 from lucid.models.bert.hub import resolve_folder
 
 from .errors import CLIError
 from .readers import gather_texts
-from .session import load_pretrained, start
+from .session import load_pretrained, load_tokenizer, model_config, start
 
 __all__ = ["run"]
 
@@ -40,8 +40,9 @@ def run(args) -> int:
     folder = _folder(args.model)
     if args.output and not args.output.endswith(".npy"):
         raise CLIError(f"--output must name a .npy file, got {args.output!r}")
+    config = model_config(folder, args.max_length)
     texts = [t for t, _ in gather_texts(args.texts, args.file)]
-    tokenizer = BERTTokenizerFast.from_pretrained(folder)
+    tokenizer = load_tokenizer(folder, config)
     model = load_pretrained(BERTForSentenceEmbedding, folder, args.device, head="bert.",
                             allow_untrained_head=args.allow_untrained_head)
     normalize = {"on": True, "off": False}.get(args.normalize)
