@@ -13,14 +13,14 @@ from __future__ import annotations
 import os
 import sys
 
-from . import classify, demo, fill_mask, finetune
+from . import classify, demo, embed, fill_mask, finetune
 from .errors import PROG, CLIError
 from .parser import SUBCOMMANDS, build_parser
 
 __all__ = ["COMMANDS", "main"]
 
 COMMANDS = {"demo": demo.run_single_threaded, "fill-mask": fill_mask.run, "classify": classify.run,
-            "finetune": finetune.run}
+            "finetune": finetune.run, "embed": embed.run}
 
 #: The exit status of a run whose reader closed the pipe (128 + SIGPIPE, what a shell reports).
 BROKEN_PIPE_STATUS = 141

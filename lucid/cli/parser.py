@@ -1,4 +1,4 @@
-"""The ``lucid-bert`` argument parser: four subcommands, each with ``--device`` and ``--seed``."""
+"""The ``lucid-bert`` argument parser: five subcommands, each with ``--device`` and ``--seed``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .errors import PROG, CLIError
 
 __all__ = ["SUBCOMMANDS", "build_parser"]
 
-SUBCOMMANDS = ("demo", "fill-mask", "classify", "finetune")
+SUBCOMMANDS = ("demo", "fill-mask", "classify", "finetune", "embed")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,6 +65,12 @@ def _add_inputs(p, texts_help, file_help):
     p.add_argument("--file", help=file_help)
 
 
+def _add_head_check(p):
+    p.add_argument("--allow-untrained-head", action="store_true",
+                   help="run even when the checkpoint lacks this task's trained head weights (its predictions "
+                   "are then noise)")
+
+
 def _add_common(p):
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
                    help="where tensors live: cpu (NumPy) or gpu (CuPy, CUDA) (default: cpu)")
@@ -92,6 +98,7 @@ def _add_fill_mask(sub):
                        "using a masked-LM checkpoint folder (Hugging Face or lucid).")
     _add_inputs(p, "texts holding [MASK]", "a text file with one text per line")
     p.add_argument("--top-k", type=_positive_int, default=5, help="how many tokens per mask (default: 5)")
+    _add_head_check(p)
     _add_common(p)
 
 
@@ -106,6 +113,7 @@ def _add_classify(sub):
                    help="truncate inputs to this many tokens (default: the length the model was fine-tuned "
                    "with, from its tokenizer_config.json, else the model's maximum)")
     p.add_argument("--json", action="store_true", help="print one JSON object per text with every probability")
+    _add_head_check(p)
     _add_common(p)
 
 
@@ -136,18 +144,36 @@ def _add_finetune(sub):
     _add_common(p)
 
 
+def _add_embed(sub):
+    p = sub.add_parser("embed", help="one sentence embedding per text",
+                       description="Prints one embedding per text (text, TAB, the numbers) from a "
+                       "sentence-transformers or BERT folder, or a Hub repository id: pooling, normalisation and "
+                       "maximum length come from the folder's modules.json and 1_Pooling/config.json (a plain BERT "
+                       "folder: mean pooling). MODEL may also be a Hub repository id (org/name).")
+    _add_inputs(p, "texts to embed", "a text file with one text per line")
+    p.add_argument("--json", action="store_true", help="print one JSON object per text: text and embedding")
+    p.add_argument("--output", help="write the embeddings as a (texts, hidden) array to this .npy file")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
+    p.add_argument("--max-length", type=_positive_int, default=None,
+                   help="truncate inputs to this many tokens (default: the folder's max_seq_length)")
+    p.add_argument("--normalize", choices=("on", "off"), default=None,
+                   help="unit-length embeddings (default: as the folder says)")
+    _add_head_check(p)
+    _add_common(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``lucid-bert`` argument parser with its four subcommands.
+    """The ``lucid-bert`` argument parser with its five subcommands.
 
     Example:
         >>> args = build_parser().parse_args(["fill-mask", "folder", "a [MASK] b", "--top-k", "3"])
         >>> args.command, args.top_k, args.device
         ('fill-mask', 3, 'cpu')
     """
-    parser = _Parser(prog=PROG, description="BERT on lucid: a no-download demo, fill-mask, classify, finetune. "
+    parser = _Parser(prog=PROG, description="BERT on lucid: a no-download demo, fill-mask, classify, finetune, embed. "
                      "Without a subcommand, runs the demo.")
     parser.add_argument("--version", action="version", version=f"{PROG} (lucid {__version__})")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=_CommandParser)
-    for add in (_add_demo, _add_fill_mask, _add_classify, _add_finetune):
+    for add in (_add_demo, _add_fill_mask, _add_classify, _add_finetune, _add_embed):
         add(sub)
     return parser

@@ -58,8 +58,12 @@ def loading_notes():
         log(f"{PROG}: note: {str(w.message).strip().splitlines()[0]}")
 
 
-def load_pretrained(cls, folder, device="cpu", **kwargs):
+def load_pretrained(cls, folder, device="cpu", *, head=None, allow_untrained_head=False, **kwargs):
     """``cls.from_pretrained(folder, **kwargs)`` on ``device``, its warnings shown as notes.
+
+    With ``head`` (a parameter-name prefix such as ``"classifier."``), a checkpoint without
+    those trained weights is refused (:class:`CLIError`: predictions from a freshly
+    initialised head are noise) unless ``allow_untrained_head``.
 
     Example:
         >>> import tempfile
@@ -72,6 +76,11 @@ def load_pretrained(cls, folder, device="cpu", **kwargs):
     """
     with loading_notes():
         model = cls.from_pretrained(folder, **kwargs)
+    missing = [k for k in model.loading_info["missing_keys"] if head and k.startswith(head)]
+    if missing and not allow_untrained_head:
+        shown = ", ".join(missing[:3]) + (f", ... ({len(missing)} in all)" if len(missing) > 3 else "")
+        raise CLIError(f"{folder} has no trained {cls.__name__} head (missing weights: {shown}): "
+                       "fine-tune the model first (lucid-bert finetune), or pass --allow-untrained-head to run anyway")
     return model.to(device)
 
 
