@@ -64,6 +64,8 @@ def _run_doctests(tests, globs=None) -> tuple[int, str]:
 def test_docstring_examples(module_name, tmp_path, monkeypatch):
     """Every ``>>>`` example in ``module_name``'s docstrings runs and prints what it shows."""
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
+    if module_name.startswith(("lucid.distributed", "lucid.nn.parallel", "lucid.data.distributed")):
+        pytest.importorskip("mpi4py", reason="their examples start a process group: lucid[distributed]")
     module = importlib.import_module(module_name)
     finder = doctest.DocTestFinder(exclude_empty=True)
     # Only the module's own objects, not re-exported ones (those are tested in their home module).

@@ -12,6 +12,7 @@ import sys
 
 from . import classify, demo, fill_mask, finetune
 from .errors import PROG, CLIError
+from .parallel import fail
 from .parser import build_parser
 
 __all__ = ["COMMANDS", "main"]
@@ -44,17 +45,16 @@ def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
+    # fail() prints the line; under mpiexec it also ends every rank (lucid.cli.parallel)
     except CLIError as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
         if debug:
+            print(f"{PROG}: error: {err}", file=sys.stderr)
             raise
-        return 2
+        return fail(f"{PROG}: error: {err}", 2)
     except (OSError, ValueError, RuntimeError, KeyError) as err:
         # A malformed checkpoint, tokenizer or data file surfaces from the library as one of these.
         if debug:
             raise
-        print(f"{PROG}: error: {_first_line(err)}", file=sys.stderr)
-        return 2
+        return fail(f"{PROG}: error: {_first_line(err)}", 2)
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return fail(f"{PROG}: interrupted", 130)

@@ -1,9 +1,11 @@
 """``lucid-bert finetune``: fine-tune ``BERTForSequenceClassification`` on a labelled file with
 AdamW, linear warm-up then linear decay, gradient clipping and an evaluation after every
-epoch; the best epoch's checkpoint is saved with its tokenizer and label names."""
+epoch; the best epoch's checkpoint is saved with its tokenizer and label names. Under
+``mpiexec -n N`` the ranks share every batch (:mod:`lucid.cli.parallel`)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -15,6 +17,7 @@ from lucid.optim import AdamW
 from lucid.optim.lr_scheduler import LinearWarmupDecayLR
 
 from .errors import CLIError
+from .parallel import start_job
 from .progress import log
 from .readers import label_vocab, read_examples
 from .session import load_pretrained, start
@@ -72,6 +75,12 @@ def run(args) -> int:
         lucid.cli.errors.CLIError: --weight-decay must be >= 0, got -1.0
     """
     t0 = time.perf_counter()
+    job = start_job(args.device)  # first, so that any later mistake can end every rank
+    with job.quiet() if job is not None else contextlib.nullcontext():
+        return _finetune(args, job, t0)
+
+
+def _finetune(args, job, t0) -> int:
     rng = start(args)
     folder = check_model_folder(args.model)
     if args.weight_decay < 0:
@@ -80,19 +89,25 @@ def run(args) -> int:
     names, index = _label_ids(args, train, evals)
     tokenizer = BERTTokenizerFast.from_pretrained(folder)
     model = load_pretrained(BERTForSequenceClassification, folder, args.device, num_labels=len(names))
+    if job is not None:
+        job.replicate(model, args.seed)
     steps = args.epochs * math.ceil(len(train) / args.batch_size)
     warmup = int(round(steps * args.warmup_ratio))
     optimizer = AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     trainer = Trainer(model, tokenizer, optimizer,
                       LinearWarmupDecayLR(optimizer, num_warmup_steps=warmup, num_training_steps=steps),
-                      args.device, min(args.max_length, model.config.max_position_embeddings), args.max_grad_norm)
+                      args.device, min(args.max_length, model.config.max_position_embeddings), args.max_grad_norm,
+                      shards=job)
     train_set, eval_set = _text_set(train, index), _text_set(evals, index)
     log(f"fine-tuning {folder} on {len(train)} examples ({len(evals)} for evaluation), labels: "
-        f"{', '.join(names)}; {args.epochs} epoch(s), {steps} steps ({warmup} warm-up) on {args.device}")
+        f"{', '.join(names)}; {args.epochs} epoch(s), {steps} steps ({warmup} warm-up) on {args.device}"
+        + (f" x {job.size} processes" if job is not None else ""))
     set_label_names(model.config, names)
     best = None
     for epoch in range(args.epochs):
         train_loss = trainer.train_epoch(train_set, args.batch_size, rng, f"epoch {epoch + 1}/{args.epochs}")
+        if job is not None and not job.is_root:
+            continue  # rank 0 evaluates, logs and saves
         if evals:
             loss, acc = trainer.evaluate(eval_set, max(args.batch_size, 32))
         else:
@@ -104,6 +119,8 @@ def run(args) -> int:
             best = (acc, loss, epoch + 1)
             model.save_pretrained(args.output_dir)
             tokenizer.save_pretrained(args.output_dir)
+    if job is not None and not job.is_root:
+        return 0
     print(f"best eval accuracy {best[0]:.3f} (loss {best[1]:.4f}) after epoch {best[2]}; saved to "
           f"{args.output_dir} in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -72,6 +72,7 @@ def masked_lm_loss(model, inputs, labels=None):
 class Trainer:
     """A model with what trains it: the tokenizer, the optimizer and its learning-rate
     schedule, the device, the longest input, and the gradient-norm clip (none when None).
+    ``shards`` (a :class:`~lucid.cli.parallel.Job`) makes each batch this rank's share of it.
 
     Example:
         >>> import numpy as np
@@ -95,6 +96,7 @@ class Trainer:
     device: str = "cpu"
     max_length: int | None = None
     max_grad_norm: float | None = None
+    shards: object = None
 
     def encode(self, data: TextSet, idx):
         """One batch: the tokenizer's id tensors (padded to the batch's longest text) and the
@@ -114,18 +116,20 @@ class Trainer:
         with Progress(math.ceil(len(data) / batch_size), desc) as bar:
             for start in range(0, len(data), batch_size):
                 idx = order[start:start + batch_size]
+                idx, weight = (idx, 1.0) if self.shards is None else self.shards(idx)
                 value = loss(self.model, *self.encode(data, idx))
                 self.optimizer.zero_grad()
-                value.backward()
+                (value if weight == 1.0 else value * weight).backward()
                 if self.max_grad_norm:
                     clip_grad_norm(self.model.parameters(), self.max_grad_norm)
                 self.optimizer.step()
                 if self.scheduler is not None:
                     self.scheduler.step()
-                total += float(value.item()) * len(idx)
-                seen += len(idx)
-                bar.step(loss=total / seen)
-        return total / max(seen, 1)
+                n = len(idx) if weight else 0
+                total += float(value.item()) * n
+                seen += n
+                bar.step(loss=total / max(seen, 1))
+        return total / max(seen, 1) if self.shards is None else self.shards.mean(total, seen)
 
     def evaluate(self, data: TextSet, batch_size: int) -> tuple[float, float]:
         """``(mean loss, accuracy)`` of the classifier over a labelled set, in order, without
