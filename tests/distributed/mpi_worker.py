@@ -93,9 +93,24 @@ def model_mismatch(out, rank, size):
     DistributedDataParallel(nn.Linear(3, 2 + rank))
 
 
+def nccl_collectives(out, rank, size):
+    res = {}
+    for op in ("sum", "mean"):
+        t = lucid.tensor([1.0, 2.0], device="gpu") * (rank + 1)
+        dist.all_reduce(t, op=op)
+        res[op] = t.tolist()
+    b = lucid.tensor([1.0, 2.0], device="gpu") * (rank + 1)
+    dist.broadcast(b, src=0)
+    res["broadcast"] = b.tolist()
+    gathered = [lucid.zeros(1, device="gpu") for _ in range(size)]
+    dist.all_gather(gathered, lucid.tensor([float(rank)], device="gpu"))
+    res["all_gather"] = [g.tolist() for g in gathered]
+    (out / f"nccl-{rank}.json").write_text(json.dumps(res))
+
+
 def main():
     scenario, out, *args = sys.argv[1:]
-    dist.init_process_group("mpi")
+    dist.init_process_group("nccl" if scenario.startswith("nccl") else "mpi")
     globals()[scenario](pathlib.Path(out), dist.get_rank(), dist.get_world_size(), *args)
     dist.destroy_process_group()
 
