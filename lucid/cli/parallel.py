@@ -98,14 +98,6 @@ def start_job(device: str) -> Job | None:
     return _job
 
 
-def _launcher_rank() -> int:
-    for name in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK", "SLURM_PROCID"):
-        value = os.environ.get(name, "")
-        if value.isdigit():
-            return int(value)
-    return 0
-
-
 def fail(message: str, status: int) -> int:
     """Print ``message`` for the user and return ``status``; in a job of several ranks, end
     them all with ``status``. Before a job starts (a bad argument, the same on every rank),
@@ -122,7 +114,7 @@ def fail(message: str, status: int) -> int:
     """
     job = _job if dist.is_initialized() else None
     if job is None:
-        if dist.launched_world_size() <= 1 or _launcher_rank() == 0:
+        if dist.launched_world_size() <= 1 or dist.launched_rank() == 0:
             print(message, file=sys.stderr, flush=True)
         return status
     if not job.is_root:

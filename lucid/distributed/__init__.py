@@ -25,14 +25,14 @@ Example:
 from .collectives import ReduceOp, Work, all_gather, all_reduce, barrier, broadcast
 from .group import (
     ProcessGroup, destroy_process_group, get_default_group, get_rank, get_world_size, init_process_group,
-    is_available, is_initialized, launched_world_size,
+    is_available, is_initialized, launched_rank, launched_world_size,
 )
 from ..data import distributed as _sampler
 
 __all__ = [
     "ProcessGroup", "ReduceOp", "Work", "all_gather", "all_reduce", "barrier", "broadcast", "destroy_process_group",
     "get_default_group", "get_rank", "get_world_size", "init_process_group", "is_available", "is_initialized",
-    "launched_world_size",
+    "launched_rank", "launched_world_size",
 ]
 
 # lucid.data sits below this package, so its DistributedSampler cannot ask for the default

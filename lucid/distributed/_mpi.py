@@ -9,9 +9,22 @@ import os
 
 _INSTALL_HINT = "install it with `pip install \"lucid[distributed]\"` (mpi4py and an MPI library from PyPI)"
 
-# Variables in which launchers announce the job's size: MPICH and Intel MPI (Hydra), Open MPI,
-# MVAPICH, and Slurm's srun for the step it starts.
+# Variables in which launchers announce the job's size and this process's rank: MPICH and
+# Intel MPI (Hydra; also srun --mpi=pmi2), Open MPI, MVAPICH, and Slurm's srun.
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "SLURM_STEP_NUM_TASKS")
+_RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK", "SLURM_PROCID")
+
+
+def _announced(names):
+    """The first of ``names`` set to a number; Slurm's only inside a step that srun started
+    (a batch script's own step has an id near 2**32 and is no parallel job)."""
+    step = os.environ.get("SLURM_STEP_ID", os.environ.get("SLURM_STEPID", ""))
+    in_srun_step = step.isdigit() and int(step) < 0xFFFFFFF0
+    for name in names:
+        value = os.environ.get(name, "")
+        if value.isdigit() and (in_srun_step or not name.startswith("SLURM_")):
+            return int(value)
+    return None
 
 
 def load():
@@ -51,8 +64,16 @@ def launcher_size() -> int:
         >>> launcher_size() >= 1
         True
     """
-    for name in _SIZE_VARIABLES:
-        value = os.environ.get(name, "")
-        if value.isdigit():
-            return int(value)
-    return 1
+    size = _announced(_SIZE_VARIABLES)
+    return 1 if size is None else size
+
+
+def launcher_rank() -> int:
+    """This process's rank as the launcher announced it; 0 when no launcher says anything.
+
+    Example:
+        >>> launcher_rank() >= 0
+        True
+    """
+    rank = _announced(_RANK_VARIABLES)
+    return 0 if rank is None else rank

@@ -13,7 +13,7 @@ import sys
 from . import _mpi
 
 __all__ = ["ProcessGroup", "destroy_process_group", "get_default_group", "get_rank", "get_world_size",
-           "init_process_group", "is_available", "is_initialized", "launched_world_size"]
+           "init_process_group", "is_available", "is_initialized", "launched_rank", "launched_world_size"]
 
 BACKENDS = ("mpi", "nccl")
 _default = None
@@ -79,6 +79,19 @@ def launched_world_size() -> int:
         True
     """
     return _mpi.launcher_size()
+
+
+def launched_rank() -> int:
+    """This process's rank as the launcher announced it in the environment, read without
+    starting MPI; 0 for a plain ``python``. After :func:`init_process_group`, prefer
+    :func:`get_rank`.
+
+    Example:
+        >>> import lucid.distributed as dist
+        >>> dist.launched_rank() >= 0
+        True
+    """
+    return _mpi.launcher_rank()
 
 
 def is_initialized() -> bool:

@@ -77,12 +77,23 @@ def test_a_launcher_of_another_mpi_is_named(monkeypatch):
     assert not dist.is_initialized()
 
 
-def test_launched_world_size(monkeypatch):
-    for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "SLURM_STEP_NUM_TASKS"):
+def test_launched_world_size_and_rank(monkeypatch):
+    for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "SLURM_STEP_NUM_TASKS", "PMI_RANK",
+                 "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK", "SLURM_PROCID", "SLURM_STEP_ID", "SLURM_STEPID"):
         monkeypatch.delenv(name, raising=False)
-    assert dist.launched_world_size() == 1
+    assert (dist.launched_world_size(), dist.launched_rank()) == (1, 0)
     monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "8")
-    assert dist.launched_world_size() == 8
+    monkeypatch.setenv("OMPI_COMM_WORLD_RANK", "5")
+    assert (dist.launched_world_size(), dist.launched_rank()) == (8, 5)
+    monkeypatch.delenv("OMPI_COMM_WORLD_SIZE")
+    monkeypatch.delenv("OMPI_COMM_WORLD_RANK")
+    # Slurm's variables count inside a step srun started, not in the batch script's own step
+    monkeypatch.setenv("SLURM_STEP_NUM_TASKS", "4")
+    monkeypatch.setenv("SLURM_PROCID", "2")
+    monkeypatch.setenv("SLURM_STEP_ID", "4294967294")
+    assert (dist.launched_world_size(), dist.launched_rank()) == (1, 0)
+    monkeypatch.setenv("SLURM_STEP_ID", "0")
+    assert (dist.launched_world_size(), dist.launched_rank()) == (4, 2)
 
 
 def test_collective_errors_name_the_value(dist_world):
