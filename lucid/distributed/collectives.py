@@ -66,7 +66,7 @@ class Work:
             self._finish()
 
     def is_completed(self) -> bool:
-        """Whether the collective has finished (its result then is in place once ``wait()`` runs)."""
+        """Whether the collective has finished; once it has, its result is in place, as after ``wait()``."""
         if not self._done and self._test():
             self._wait()
             self._complete()

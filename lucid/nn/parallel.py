@@ -73,7 +73,8 @@ class _Reducer:
         if current:
             self.buckets.append(_Bucket(current))
         self.bucket_of = {id(p): b for b in self.buckets for p in b.params}
-        self.handles = [p.register_post_accumulate_grad_hook(self._on_grad) for p in params]
+        for p in params:
+            p.register_post_accumulate_grad_hook(self._on_grad)
         self.armed = False
         self.next = 0
 
@@ -118,10 +119,6 @@ class _Reducer:
                 if used[i] > 0:
                     p.grad = flat[offset:offset + p.size].reshape(p.shape)
                 offset += p.size
-
-    def remove(self):
-        for h in self.handles:
-            h.remove()
 
 
 class DistributedDataParallel(Module):

@@ -128,6 +128,16 @@ def test_errors_name_the_value(dist_world):
             DistributedDataParallel(nn.Linear(2, 2), bucket_cap_mb=cap)
 
 
+def test_a_module_on_two_devices_is_refused(dist_world):
+    class OnGPU(nn.Parameter):
+        device = "gpu"  # stands in for a parameter moved to the GPU alone
+
+    model = nn.Linear(2, 2)
+    model.bias = OnGPU([0.0, 0.0])
+    with pytest.raises(ValueError, match=r"needs the module on one device, found \['cpu', 'gpu'\]"):
+        DistributedDataParallel(model)
+
+
 def test_without_a_group():
     assert not dist.is_initialized()
     with pytest.raises(RuntimeError, match=r"init_process_group\(\) first"):
