@@ -5,14 +5,19 @@ and the share of the gradient all-reduce hidden behind backward.
 Each configuration is an ``mpiexec -n N`` job on 127.0.0.1 started by this script (the
 mpiexec next to this Python, as ``pip install ".[distributed]"`` installs it):
 
-    python benchmarks/distributed.py                # batch 8 x 64 per rank, 4 timed steps
-    python benchmarks/distributed.py --steps 8 --json results.json
+    python benchmarks/distributed.py                # batch 8 x 64 per rank, 3 rounds of 4 steps
+    python benchmarks/distributed.py --rounds 5 --steps 8 --json results.json
+
+The 1- and 2-process jobs alternate round by round and every figure is a median over all
+rounds, so that a change in the machine's load (it may be shared) hits both alike.
 
 Weak scaling: every rank trains on its own batch of the same size, so with N ranks a step
 handles N times the examples; scaling efficiency = step time on 1 / step time on N.
-Overlap: in the 2-process job, backward with gradient averaging against backward under
-``no_sync()`` (the same work, no communication); the difference is the communication left
-exposed, against the time the same buckets take to all-reduce on their own.
+Overlap: how long the end of backward waits for the all-reduces still in flight, on the rank
+that reaches it last (the other rank's wait also holds the time it spent waiting for its
+partner), against the time the same buckets take to all-reduce on their own. Also shown:
+backward with averaging against backward under ``no_sync()`` (same work, no communication),
+a difference that holds the ranks' skew too.
 """
 
 from __future__ import annotations
@@ -66,7 +71,16 @@ def _train_steps(dist, lucid, steps, sync):
     ids = lucid.tensor(rng.integers(1000, model.config.vocab_size, size=(BATCH, SEQ)))
     labels = lucid.tensor(rng.integers(0, 2, size=BATCH))
     rows = []
+    finish, waited = ddp._reducer._finish, []
+
+    def timed_finish():  # the end-of-backward wait for the buckets in flight
+        t = time.perf_counter()
+        finish()
+        waited.append(time.perf_counter() - t)
+
+    ddp._reducer._finish = timed_finish
     for i in range(steps + 1):  # the first step warms up
+        waited.clear()
         dist.barrier()
         t0 = time.perf_counter()
         loss = model.get_loss(labels=labels, input_ids=ids)
@@ -80,8 +94,12 @@ def _train_steps(dist, lucid, steps, sync):
         t2 = time.perf_counter()
         opt.step()
         t3 = time.perf_counter()
+        # the wait of the rank that came last: communication left exposed, without the skew
+        last_wait = lucid.tensor([waited[0] if waited else 0.0], dtype=lucid.Float64)
+        dist.all_reduce(last_wait, op="min")
         if i:
-            rows.append({"forward": t1 - t0, "backward": t2 - t1, "optimizer": t3 - t2, "step": t3 - t0})
+            rows.append({"forward": t1 - t0, "backward": t2 - t1, "optimizer": t3 - t2, "step": t3 - t0,
+                         "end_wait": last_wait.item()})
     bucket_sizes = [sum(p.size for p in b.params) + len(b.params) for b in ddp._reducer.buckets]
     n_params = sum(p.size for p in model.parameters())
     return rows, bucket_sizes, n_params
@@ -129,45 +147,51 @@ def _run(n, steps):
     return json.loads(line[len("RESULT "):])
 
 
-def _median(rows, key):
-    return statistics.median(r[key] for r in rows)
+def _median(jobs, key, part="synced"):
+    return statistics.median(r[key] for job in jobs for r in job[part])
 
 
-def _fit_link(sweep):
-    """Latency (the smallest message's time) and bandwidth (the largest message's bytes per
-    second) of an all-reduce between the ranks."""
-    return sweep[0]["seconds"], sweep[-1]["bytes"] / sweep[-1]["seconds"]
+def _fit_link(jobs):
+    """Per message size, the median all-reduce time over the jobs; latency is the smallest
+    message's time, bandwidth the largest message's bytes per second."""
+    sweep = [{"bytes": row["bytes"], "seconds": statistics.median(j["allreduce"][i]["seconds"] for j in jobs)}
+             for i, row in enumerate(jobs[0]["allreduce"])]
+    return sweep, sweep[0]["seconds"], sweep[-1]["bytes"] / sweep[-1]["seconds"]
 
 
-def report(one, two):
-    lat, bw = _fit_link(two["allreduce"])
-    t1, t2 = _median(one["synced"], "step"), _median(two["synced"], "step")
-    b_sync, b_local = _median(two["synced"], "backward"), _median(two["no_sync"], "backward")
-    exposed = max(b_sync - b_local, 0.0)
-    comm = two["bucket_comm"]
+def report(ones, twos):
+    """The summary of the 1-process jobs ``ones`` and the 2-process jobs ``twos``."""
+    sweep, lat, bw = _fit_link(twos)
+    t1, t2 = _median(ones, "step"), _median(twos, "step")
+    b_sync, b_local = _median(twos, "backward"), _median(twos, "backward", "no_sync")
+    exposed = _median(twos, "end_wait")
+    comm = statistics.median(j["bucket_comm"] for j in twos)
     hidden = min(max(1.0 - exposed / comm, 0.0), 1.0) if comm > 0 else float("nan")
+    one = ones[0]
     lines = [
-        f"BERT-small classifier: {one['parameters'] / 1e6:.1f} M parameters, {len(two['buckets'])} gradient buckets, "
-        f"batch {BATCH} x {SEQ} per rank, one thread per rank",
+        f"BERT-small classifier: {one['parameters'] / 1e6:.1f} M parameters, {len(one['buckets'])} gradient buckets, "
+        f"batch {BATCH} x {SEQ} per rank, one thread per rank; medians over {len(ones)} rounds",
         "",
         "all-reduce (2 ranks, float32, blocking): size -> time, algorithm bandwidth",
     ]
-    for row in two["allreduce"]:
+    for row in sweep:
         lines.append(f"  {row['bytes']:>10d} B  {row['seconds'] * 1e6:10.1f} us  {row['bytes'] / row['seconds'] / 1e9:7.3f} GB/s")
     lines += [
         f"latency {lat * 1e6:.1f} us, bandwidth {bw / 1e9:.2f} GB/s (largest message)",
         "",
         f"step time: 1 process {t1:.3f} s, 2 processes {t2:.3f} s -> scaling efficiency {t1 / t2:.1%} "
         f"(throughput x{2 * t1 / t2:.2f})",
-        f"  1 process: forward {_median(one['synced'], 'forward'):.3f} s, backward {_median(one['synced'], 'backward'):.3f}"
-        f" s, optimizer {_median(one['synced'], 'optimizer'):.3f} s",
-        f"  2 processes: forward {_median(two['synced'], 'forward'):.3f} s, backward {b_sync:.3f} s (no_sync: "
-        f"{b_local:.3f} s), optimizer {_median(two['synced'], 'optimizer'):.3f} s",
-        f"gradient all-reduce alone: {comm:.3f} s; exposed in backward: {exposed:.3f} s -> hidden {hidden:.0%}",
+        f"  1 process: forward {_median(ones, 'forward'):.3f} s, backward {_median(ones, 'backward'):.3f}"
+        f" s, optimizer {_median(ones, 'optimizer'):.3f} s",
+        f"  2 processes: forward {_median(twos, 'forward'):.3f} s, backward {b_sync:.3f} s (no_sync: "
+        f"{b_local:.3f} s), optimizer {_median(twos, 'optimizer'):.3f} s",
+        f"gradient all-reduce alone: {comm:.3f} s; left to wait for at the end of backward (last rank): "
+        f"{exposed:.3f} s -> hidden {hidden:.0%}; averaging backward - no_sync backward: {b_sync - b_local:.3f} s "
+        "(includes the ranks' skew)",
     ]
     return "\n".join(lines), {"latency_s": lat, "bandwidth_Bps": bw, "step_1": t1, "step_2": t2,
                               "efficiency": t1 / t2, "comm_s": comm, "exposed_s": exposed, "hidden": hidden,
-                              "parameters": one["parameters"], "buckets": two["buckets"]}
+                              "parameters": one["parameters"], "buckets": one["buckets"]}
 
 
 # Links for the projection besides the one measured here: (name, latency s, bandwidth B/s).
@@ -199,14 +223,18 @@ def project(summary, nodes):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--steps", type=int, default=4, help="timed training steps per configuration (default 4)")
+    parser.add_argument("--steps", type=int, default=4, help="timed training steps per job (default 4)")
+    parser.add_argument("--rounds", type=int, default=3, help="1- and 2-process jobs, alternating (default 3)")
     parser.add_argument("--json", help="also write the raw measurements and the summary to this file")
     args = parser.parse_args()
     if args.worker:
         return worker(args.steps)
     print(f"load before: {os.getloadavg()[0]:.2f} (1-min average, {os.cpu_count()} cores)", flush=True)
-    one, two = _run(1, args.steps), _run(2, args.steps)
-    text, summary = report(one, two)
+    ones, twos = [], []
+    for _ in range(args.rounds):
+        ones.append(_run(1, args.steps))
+        twos.append(_run(2, args.steps))
+    text, summary = report(ones, twos)
     print(text)
     print("\nprojection (one rank per node, batch per rank fixed; see project()):")
     summary["projection"] = project(summary, (8, 64))
@@ -216,7 +244,7 @@ def main():
     print(f"load after: {os.getloadavg()[0]:.2f}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"one": one, "two": two, "summary": summary}, f, indent=1)
+            json.dump({"one_process": ones, "two_processes": twos, "summary": summary}, f, indent=1)
 
 
 if __name__ == "__main__":

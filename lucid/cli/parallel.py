@@ -120,5 +120,5 @@ def fail(message: str, status: int) -> int:
     if not job.is_root:
         time.sleep(_LATE_REPORT_S)
     print(message, file=sys.__stderr__, flush=True)
-    dist.get_default_group().MPI.COMM_WORLD.Abort(status)
+    dist.get_default_group().abort(status)
     return status  # not reached

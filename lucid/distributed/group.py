@@ -21,7 +21,8 @@ _previous_excepthook = None
 
 
 class ProcessGroup:
-    """The ranks that communicate together: an MPI communicator and, for ``backend="nccl"``,
+    """The ranks that communicate together: an MPI communicator (``comm``, an mpi4py
+    communicator of its own, which the application may use too) and, for ``backend="nccl"``,
     an NCCL communicator over the same ranks. Made by :func:`init_process_group`.
 
     Example:
@@ -51,6 +52,13 @@ class ProcessGroup:
     def size(self) -> int:
         """The number of processes in the group."""
         return self._size
+
+    def abort(self, errorcode: int = 1) -> None:
+        """End every process of the job now, with exit status ``errorcode`` (``MPI_Abort``):
+        what a rank that cannot go on must do, since the others would wait for it forever."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.MPI.COMM_WORLD.Abort(errorcode)
 
     def __repr__(self):
         return f"ProcessGroup(backend={self.backend!r}, rank={self._rank}, size={self._size})"
@@ -113,8 +121,7 @@ def _abort_on_uncaught(exc_type, exc, tb):
     if group is not None:
         sys.stderr.write(f"lucid.distributed: rank {group.rank()} of {group.size()} raised "
                          f"{exc_type.__name__}; aborting all ranks\n")
-        sys.stderr.flush()
-        group.MPI.COMM_WORLD.Abort(1)
+        group.abort(1)
 
 
 def init_process_group(backend: str = "mpi", init_method=None, *, world_size: int = -1, rank: int = -1) -> None:
