@@ -41,7 +41,9 @@ class NcclComm:
         nccl = _nccl()
         import cupy
 
-        local_rank = comm.Split_type(MPI.COMM_TYPE_SHARED).Get_rank()
+        node = comm.Split_type(MPI.COMM_TYPE_SHARED)  # the ranks on this machine
+        local_rank = node.Get_rank()
+        node.Free()
         cupy.cuda.Device(local_rank % cupy.cuda.runtime.getDeviceCount()).use()
         uid = np.zeros(_ID_BYTES, dtype=np.int8)
         if comm.Get_rank() == 0:

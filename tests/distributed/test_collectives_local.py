@@ -143,6 +143,14 @@ def test_gpu_tensors_need_the_nccl_backend(dist_world, monkeypatch):
         dist.all_reduce(FakeGPUTensor([1.0]))
 
 
+def test_nccl_without_a_gpu_says_what_is_missing():
+    if lucid.gpu_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(RuntimeError, match="device 'gpu' needs (CuPy|a CUDA GPU)"):
+        dist.init_process_group("nccl")
+    assert not dist.is_initialized()
+
+
 def test_import_lucid_needs_no_mpi():
     import subprocess
 
