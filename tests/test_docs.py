@@ -171,8 +171,7 @@ def doc_env(tmp_path, monkeypatch):
     monkeypatch.setattr(models, "bert_for_sequence_classification_base",
                         lambda num_labels=2, **kw: models.BERTForSequenceClassification(cfg.replace(**kw),
                                                                                        num_labels=num_labels))
-    enc = tok.batch_encode(["The movie was great.", "The hotel was awful and dull."], padding=True,
-                           return_tensor=True)
+    enc = tok.batch_encode_plus(["The movie was great.", "The hotel was awful and dull."])
     rng = np.random.default_rng(0)
     globs = {
         "input_ids": enc["input_ids"],

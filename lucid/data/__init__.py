@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 
+from . import tokenizers  # noqa: F401  (lucid.data.tokenizers.SpecialTokens)
 from .distributed import DistributedSampler
 
 __all__ = ["DistributedSampler", "SENTIMENT_LABELS", "data_path", "load_corpus", "load_sentiment",

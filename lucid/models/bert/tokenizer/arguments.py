@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...._backend import is_gpu_array, to_numpy
 from ...._tensor import Tensor
 
 _PADDING_CHOICES = (False, True, "longest", "max_length", "do_not_pad")
@@ -61,6 +62,44 @@ def as_text_list(texts, what="texts"):
         raise TypeError(f"{what} must be a str or a list of str, got {type_name(texts)}")
     check_str_items(texts, what)
     return list(texts)
+
+
+def check_flag(value, name, hint=""):
+    """A ``TypeError`` naming ``name`` unless ``value`` is a bool; ``hint`` says what a caller
+    probably meant (a second text landing where the original's ``add_special_tokens`` sits).
+
+    Example:
+        >>> check_flag(True, "add_special_tokens")
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type_name(value)} {value!r}" + (f" ({hint})" if hint else ""))
+
+
+def invalid_unicode(inputs, text_b=None):
+    """The error of the first text that is not valid Unicode (a lone surrogate such as
+    ``"\\ud800"``, which has no UTF-8 form), naming it (``text``, ``text_b``, or ``texts[i]`` /
+    ``text_pairs[i]`` in a batch, whose items may be ``(text, pair)`` tuples); None when all are valid.
+
+    Example:
+        >>> invalid_unicode(["fine", "bad \\udc00"])
+        ValueError("texts[1] is not valid Unicode: it holds the lone surrogate '\\\\udc00' at index 4")
+    """
+    if isinstance(inputs, str):
+        named = [("text", inputs), ("text_b", text_b)]
+    else:
+        named = []
+        for i, item in enumerate(inputs):
+            a, b = item if isinstance(item, tuple) else (item, None)
+            named += [(f"texts[{i}]", a), (f"text_pairs[{i}]", b)]
+    for name, text in named:
+        if text is None:
+            continue
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as err:
+            return ValueError(f"{name} is not valid Unicode: it holds the lone surrogate "
+                              f"{text[err.start]!r} at index {err.start}")
+    return None
 
 
 def check_pair_arg(text_b, name="text_b"):
@@ -123,6 +162,8 @@ def ids_list(ids, limit, vocab_size, what="ids"):
     """
     if isinstance(ids, Tensor):
         ids = ids.numpy()
+    elif is_gpu_array(ids):  # a CuPy array, as a GPU tensor: its ids come to the host
+        ids = to_numpy(ids)
     if isinstance(ids, np.ndarray):
         if ids.ndim != 1:
             raise ValueError(f"{what} must be 1-D, got shape {ids.shape}")
@@ -152,6 +193,8 @@ def id_rows(batch_ids, limit, vocab_size):
     """
     if isinstance(batch_ids, Tensor):
         batch_ids = batch_ids.numpy()
+    elif is_gpu_array(batch_ids):
+        batch_ids = to_numpy(batch_ids)
     if isinstance(batch_ids, np.ndarray):
         if batch_ids.ndim != 2:
             raise ValueError(f"batch_decode takes 2-D ids, got shape {batch_ids.shape}")
