@@ -1,5 +1,6 @@
-"""The NCCL backend on GPU tensors (marked ``gpu``: skipped without CuPy and a CUDA GPU): a world
-of one in this process, and a two-rank job where the machine has two GPUs."""
+"""The NCCL backend on GPU tensors (marked ``gpu``: skipped without CuPy and a CUDA GPU, and
+``real_gpu``: the CuPy test double models neither streams nor NCCL): a world of one in this
+process, and a two-rank job where the machine has two GPUs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 import lucid
 from lucid import nn
 
-pytestmark = pytest.mark.gpu
+pytestmark = [pytest.mark.gpu, pytest.mark.real_gpu]
 pytest.importorskip("mpi4py", reason="lucid[distributed] (mpi4py) is not installed")
 
 import lucid.distributed as dist  # noqa: E402
