@@ -80,7 +80,8 @@ def test_every_public_function_has_an_example():
     """Each public name of the packages users import has a docstring with a ``>>>`` example."""
     missing = []
     for module_name in ("lucid", "lucid.nn", "lucid.nn.functional", "lucid.nn.init", "lucid.nn.utils",
-                        "lucid.optim", "lucid.optim.lr_scheduler", "lucid.models", "lucid.data", "lucid.random"):
+                        "lucid.optim", "lucid.optim.lr_scheduler", "lucid.models", "lucid.data", "lucid.random",
+                        "lucid.distributed", "lucid.nn.parallel"):
         module = importlib.import_module(module_name)
         names = getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]
         for name in names:
