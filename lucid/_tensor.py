@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from . import _backend
@@ -332,7 +334,32 @@ class Tensor:
             grad = xp.array(grad, dtype=self.dtype)
             if grad.shape != self.data.shape:
                 raise ValueError(f"gradient of shape {tuple(grad.shape)} for a tensor of shape {self.shape}")
-        _run_backward(self, grad, retain_graph)
+        try:
+            _run_backward(self, grad, retain_graph)
+        finally:
+            _run_end_of_backward()
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` each time a ``backward()`` has accumulated this tensor's final
+        gradient (once per backward, after every contribution, while the backward goes on),
+        as PyTorch's hook of that name; returns a handle whose ``remove()`` takes it off.
+
+        ``DistributedDataParallel`` starts its gradient all-reduces from these hooks.
+
+        Example:
+            >>> import lucid
+            >>> w = lucid.tensor([1.0, 2.0], requires_grad=True)
+            >>> handle = w.register_post_accumulate_grad_hook(lambda t: print("final:", t.grad.tolist()))
+            >>> (w * 3).sum().backward()
+            final: [3.0, 3.0]
+            >>> handle.remove()
+        """
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        key = id(self)
+        if key not in _grad_hooks:  # dropped with the tensor, so ids are never mixed up
+            _grad_hooks[key] = (weakref.ref(self, lambda _: _grad_hooks.pop(key, None)), [])
+        return _HookHandle(_grad_hooks[key][1], hook)
 
 
 def _topological_order(root):
@@ -351,7 +378,10 @@ def _topological_order(root):
         stack.append((t, True))
         node = t._node
         if node is not None:
-            for p in node.parents:
+            # first parent explored first, so a weight (a later parent: x @ w, x + b) comes right
+            # after its consumer in reverse order: its gradient, and its post-accumulate-grad
+            # hook, are final early in the backward rather than all at its very end
+            for p in reversed(node.parents):
                 if p.requires_grad and id(p) not in visited:
                     stack.append((p, False))
     return order
@@ -398,6 +428,9 @@ def _run_backward(root, grad, retain_graph):
                 t.grad = g_own
             else:
                 t.grad = t.grad + g
+            if _grad_hooks and id(t) in _grad_hooks:
+                for hook in tuple(_grad_hooks[id(t)][1]):
+                    hook(t)
         if node is None:
             continue
         backward = node.backward
@@ -422,3 +455,45 @@ def _run_backward(root, grad, retain_graph):
                 pg = pg.astype(p.data.dtype)
             prev = grads.get(id(p))
             grads[id(p)] = pg if prev is None else prev + pg
+
+
+# ---- hooks for gradient synchronisation (DistributedDataParallel) ---------------------
+# Kept apart from the engine above: per-tensor hooks, by id (a weak-keyed dict would compare
+# tensors with ==, which is elementwise), and the callbacks to run once the backward ends.
+_grad_hooks = {}
+_end_of_backward = []
+
+
+class _HookHandle:
+    """Returned by ``register_post_accumulate_grad_hook``; ``remove()`` takes the hook off."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        hooks.append(hook)
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def queue_backward_callback(fn):
+    """Run ``fn()`` once, when the ``backward()`` now running ends (a hook's way to act after
+    every gradient is final, as PyTorch's ``queue_callback``). Callbacks also run when the
+    backward raises, so work that a hook started is always completed.
+
+    Example:
+        >>> import lucid
+        >>> w = lucid.tensor([1.0], requires_grad=True)
+        >>> _ = w.register_post_accumulate_grad_hook(
+        ...     lambda t: queue_backward_callback(lambda: print("backward done")))
+        >>> (w * 2).sum().backward()
+        backward done
+    """
+    _end_of_backward.append(fn)
+
+
+def _run_end_of_backward():
+    while _end_of_backward:
+        _end_of_backward.pop(0)()
