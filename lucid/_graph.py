@@ -217,8 +217,8 @@ def _run_backward(root, grad, retain_graph):
             continue
         if node.retain is not None:
             kept = node.retain()
-            if kept is not None:
-                _store(kept, g, stored)
+            if kept is not None:  # a tensor that keeps its gradient: final once its node runs
+                _final(kept, g, stored)
         backward = node.backward
         if backward is None:
             raise RuntimeError(

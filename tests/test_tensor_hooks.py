@@ -42,14 +42,14 @@ def test_hooks_do_not_keep_a_tensor_alive():
     import gc
     import weakref
 
-    from lucid import _tensor
+    from lucid import _graph
 
     w = lucid.ones(2, requires_grad=True)
     w.register_post_accumulate_grad_hook(lambda t: None)
     ref, key = weakref.ref(w), id(w)
     del w
     gc.collect()
-    assert ref() is None and key not in _tensor._grad_hooks
+    assert ref() is None and key not in _graph._grad_hooks
 
 
 def test_callbacks_run_once_when_backward_ends_even_after_an_error():

@@ -33,7 +33,7 @@ def _checkpoint(mark, ffn=16):
     model = BERTForSequenceClassification(cfg, num_labels=2)
     for p in model.parameters():
         p.data[...] = mark
-    model.config.extra["id2label"] = {"0": f"mark{mark}", "1": "other"}
+    model.config.id2label = {0: f"mark{mark}", 1: "other"}
     tok = BERTTokenizerFast(vocab={t: i for i, t in enumerate(SPECIALS + [f"tok{mark}"])})
     return model, tok
 
@@ -42,7 +42,7 @@ def _marks(folder):
     """The marks of the weights, the config and the tokenizer found in ``folder``."""
     model = BERTForSequenceClassification.from_pretrained(folder, num_labels=2)
     weights = {float(v) for p in model.parameters() for v in np.unique(p.numpy())}
-    label = model.config.extra["id2label"]["0"]
+    label = model.config.id2label[0]
     tok = BERTTokenizerFast.from_pretrained(folder).convert_ids_to_tokens([5])[0]
     return weights, label, tok
 
