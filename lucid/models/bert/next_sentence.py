@@ -1,0 +1,128 @@
+"""``BERTForNextSentencePrediction``: does the second segment follow the first?
+
+Attribute names follow Hugging Face's ``BertForNextSentencePrediction`` (``bert``, with its
+pooler, and ``cls.seq_relationship``), so its checkpoints, and the NSP half of a
+``BertForPreTraining`` checkpoint such as the original BERT releases, load by name. Label 0
+means ``text_b`` is the text that follows ``text_a``; label 1 means it is a random one.
+"""
+
+from __future__ import annotations
+
+from ...nn import functional as F
+from ._scoring import accuracy_tensor, check_reduction, class_targets
+from ._task import TaskModel, eval_mode
+from .config import BERTConfig
+from .heads import BERTOnlyNSPHead
+from .modeling import BERT
+
+__all__ = ["BERTForNextSentencePrediction"]
+
+
+def labels_for(labels, batch):
+    """``labels`` with one int spread over a batch (so ``labels=0`` labels every pair).
+
+    Example:
+        >>> labels_for(1, 3), labels_for([0, 1], 2)
+        ([1, 1, 1], [0, 1])
+    """
+    if isinstance(labels, int) and not isinstance(labels, bool):
+        return [labels] * batch
+    return labels
+
+
+class BERTForNextSentencePrediction(TaskModel):
+    """BERT with the next-sentence head on the pooled ``[CLS]`` features: two logits per
+    text pair (0: ``text_b`` follows ``text_a``; 1: it does not).
+
+    Args:
+        config: the :class:`BERTConfig`; it must keep ``add_pooling_layer=True`` (the head
+            reads the pooled features).
+
+    Example:
+        >>> import lucid
+        >>> from lucid.models import BERTConfig, BERTForNextSentencePrediction
+        >>> cfg = BERTConfig(vocab_size=120, hidden_size=16, num_attention_heads=4, num_hidden_layers=2,
+        ...                  intermediate_size=32, max_position_embeddings=32)
+        >>> model = BERTForNextSentencePrediction(cfg)
+        >>> ids = lucid.tensor([[101, 7, 102, 8, 9, 102]])
+        >>> types = lucid.tensor([[0, 0, 0, 1, 1, 1]])
+        >>> model(input_ids=ids, token_type_ids=types).shape
+        (1, 2)
+        >>> model.get_loss(lucid.tensor([0]), input_ids=ids, token_type_ids=types).shape
+        ()
+    """
+
+    _hf_architecture = "BertForNextSentencePrediction"
+
+    def __init__(self, config: BERTConfig):
+        super().__init__(config)
+        if not config.add_pooling_layer:
+            raise ValueError("BERTForNextSentencePrediction classifies the pooled [CLS] features: "
+                             "config.add_pooling_layer must be True, got False")
+        self.bert = BERT(config, add_pooling_layer=True)
+        self.cls = BERTOnlyNSPHead(config)
+
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                inputs_embeds=None):
+        """Next-sentence logits of shape ``(batch, 2)``; arguments as in :meth:`BERT.forward`."""
+        _, pooled = self._backbone(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
+        return self.cls(pooled)
+
+    def get_loss(self, labels, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                 inputs_embeds=None, *, reduction="mean"):
+        """Cross-entropy of the next-sentence logits against ``labels`` (0 = is next, 1 = is
+        random): an int, a list or a tensor of shape ``(batch,)`` or ``(batch, 1)``.
+
+        ``reduction``: ``"mean"`` (a scalar), ``"sum"`` or ``None`` (one loss per pair,
+        ``(batch,)``).
+        """
+        check_reduction(reduction)
+        logits = self.forward(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
+        labels = class_targets(labels, logits.shape[0], 2, self.device)
+        return F.cross_entropy(logits, labels, reduction=reduction)
+
+    def predict_labels(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                       inputs_embeds=None):
+        """The argmax label per pair, ``(batch,)`` int64 (eval mode, no graph)."""
+        with eval_mode(self):
+            return self.forward(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds).argmax(axis=-1)
+
+    def predict_proba(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                      inputs_embeds=None):
+        """Softmax probabilities ``(batch, 2)``: column 0 is "``text_b`` follows" (eval mode, no graph)."""
+        with eval_mode(self):
+            logits = self.forward(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
+            return F.softmax(logits, axis=-1)
+
+    def get_accuracy(self, labels, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                     inputs_embeds=None):
+        """Fraction of pairs whose predicted label equals ``labels``, a 0-d float32 tensor."""
+        pred = self.predict_labels(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
+        labels = class_targets(labels, pred.shape[0], 2, self.device)
+        return accuracy_tensor(pred.data, labels.data)
+
+    def get_loss_from_text(self, tokenizer, text_a, text_b=None, labels=0, *, device=None, reduction="mean",
+                           max_length=None):
+        """Tokenize the pair(s) and return :meth:`get_loss`.
+
+        Args:
+            tokenizer: a :class:`BERTTokenizerFast`.
+            text_a: the first segment: one string or a list of strings.
+            text_b: the second segment(s): a string, or a list as long as ``text_a``.
+            labels: 0 (``text_b`` follows, the default) or 1, one int for every pair or one per pair.
+            device: where to run; default the model's device. Another device moves the model there
+                (with a warning). ``"gpu"`` needs CuPy and a CUDA GPU.
+            reduction: as in :meth:`get_loss`.
+            max_length: truncate each pair to this many tokens (default
+                ``config.max_position_embeddings``).
+        """
+        enc = self._encode(tokenizer, text_a, text_b, device, max_length)
+        return self.get_loss(labels_for(labels, enc["input_ids"].shape[0]), **enc, reduction=reduction)
+
+    def predict_labels_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None):
+        """Tokenize and return :meth:`predict_labels`, ``(batch,)`` int64."""
+        return self.predict_labels(**self._encode(tokenizer, text_a, text_b, device, max_length))
+
+    def predict_proba_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None):
+        """Tokenize and return :meth:`predict_proba`, ``(batch, 2)``."""
+        return self.predict_proba(**self._encode(tokenizer, text_a, text_b, device, max_length))
