@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["SENTIMENT_LABELS", "data_path", "load_corpus", "load_sentiment", "train_test_split"]
+from .next_sentence import next_sentence_pairs
+
+__all__ = ["SENTIMENT_LABELS", "data_path", "load_corpus", "load_sentiment", "next_sentence_pairs",
+           "train_test_split"]
 
 #: Label names of :func:`load_sentiment`, indexed by label id.
 SENTIMENT_LABELS = ("negative", "positive")
