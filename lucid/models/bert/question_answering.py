@@ -249,6 +249,8 @@ class BERTForQuestionAnswering(TaskModel):
         Args:
             tokenizer: a :class:`BERTTokenizerFast`.
             question, context: strings, or lists of strings of one length (then a list comes back).
+            max_length: the window length, at most ``config.max_position_embeddings`` (a larger
+                value is capped there, as the pipeline caps it at the tokenizer's maximum).
             device: where to run; default the model's device (another one moves the model, with a warning).
             return_offsets: give ``{"answer", "start", "end", "score"}`` instead of the string
                 (``context[start:end] == answer``; ``0, 0`` for no answer).
@@ -257,9 +259,7 @@ class BERTForQuestionAnswering(TaskModel):
         max_length = _positive_int(max_length, "max_length")
         if isinstance(doc_stride, bool) or not isinstance(doc_stride, (int, np.integer)) or doc_stride < 0:
             raise ValueError(f"doc_stride must be an int >= 0, got {doc_stride!r}")
-        if max_length > self.config.max_position_embeddings:
-            raise ValueError(f"max_length={max_length} exceeds the model's max_position_embeddings="
-                             f"{self.config.max_position_embeddings}")
+        max_length = min(max_length, self.config.max_position_embeddings)  # as the pipeline caps it
         questions, contexts = batch_texts(question, context)
         if contexts is None:
             raise TypeError("predict_answer_from_text needs a context for the question")
