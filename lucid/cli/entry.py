@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import sys
 
-from . import classify, demo, fill_mask, finetune
+from . import classify, demo, fill_mask, finetune, ner, qa
 from .errors import PROG, CLIError
 from .parser import build_parser
 
 __all__ = ["COMMANDS", "main"]
 
 COMMANDS = {"demo": demo.run_single_threaded, "fill-mask": fill_mask.run, "classify": classify.run,
-            "finetune": finetune.run}
+            "finetune": finetune.run, "qa": qa.run, "ner": ner.run}
 
 
 def _first_line(err) -> str:

@@ -1,4 +1,4 @@
-"""The ``lucid-bert`` argument parser: four subcommands, each with ``--device`` and ``--seed``."""
+"""The ``lucid-bert`` argument parser: the subcommands, each with ``--device`` and ``--seed``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .errors import PROG, CLIError
 
 __all__ = ["SUBCOMMANDS", "build_parser"]
 
-SUBCOMMANDS = ("demo", "fill-mask", "classify", "finetune")
+SUBCOMMANDS = ("demo", "fill-mask", "classify", "finetune", "qa", "ner")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,18 +116,51 @@ def _add_finetune(sub):
     _add_common(p)
 
 
+def _add_qa(sub):
+    p = sub.add_parser("qa", help="the answer to a question: a span of the context",
+                       description="Prints the answer to --question found in --context, its score and its "
+                       "character span, using a question-answering checkpoint folder; a long context is read "
+                       "in overlapping windows.")
+    p.add_argument("model", help="checkpoint folder: config.json, model.safetensors and the tokenizer files")
+    p.add_argument("--question", required=True, help="the question")
+    p.add_argument("--context", required=True, help="the text that holds the answer")
+    p.add_argument("--max-answer-length", type=_positive_int, default=30, help="longest answer in tokens "
+                   "(default: 30)")
+    p.add_argument("--max-length", type=_positive_int, default=384, help="tokens per window (default: 384, at "
+                   "most the model's maximum)")
+    p.add_argument("--doc-stride", type=_nonneg_int, default=None, help="tokens shared by consecutive windows "
+                   "(default: half a window, at most 128, as Hugging Face's pipeline)")
+    p.add_argument("--allow-no-answer", action="store_true", help="answer nothing when [CLS] beats every span")
+    p.add_argument("--json", action="store_true", help="print a JSON object with answer, start, end and score")
+    _add_common(p)
+
+
+def _add_ner(sub):
+    p = sub.add_parser("ner", help="entities with labels and character offsets",
+                       description="Prints the entities of each text (B-/I- tags merged), their labels from "
+                       "the folder's config.json, character offsets and scores, using a token-classification "
+                       "checkpoint folder.")
+    _add_inputs(p, "texts to tag", "a text file with one text per line (or a .csv/.tsv/.jsonl file with a "
+                "text column)")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
+    p.add_argument("--max-length", type=_positive_int, default=None,
+                   help="truncate inputs to this many tokens (default: the model's maximum)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per text with its entities")
+    _add_common(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``lucid-bert`` argument parser with its four subcommands.
+    """The ``lucid-bert`` argument parser with its subcommands.
 
     Example:
         >>> args = build_parser().parse_args(["fill-mask", "folder", "a [MASK] b", "--top-k", "3"])
         >>> args.command, args.top_k, args.device
         ('fill-mask', 3, 'cpu')
     """
-    parser = _Parser(prog=PROG, description="BERT on lucid: a no-download demo, fill-mask, classify, finetune. "
-                     "Without a subcommand, runs the demo.")
+    parser = _Parser(prog=PROG, description="BERT on lucid: a no-download demo, fill-mask, classify, finetune, "
+                     "qa, ner. Without a subcommand, runs the demo.")
     parser.add_argument("--version", action="version", version=f"{PROG} (lucid {__version__})")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
-    for add in (_add_demo, _add_fill_mask, _add_classify, _add_finetune):
+    for add in (_add_demo, _add_fill_mask, _add_classify, _add_finetune, _add_qa, _add_ner):
         add(sub)
     return parser
