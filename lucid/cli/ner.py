@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from lucid.models import BERTForTokenClassification, BERTTokenizerFast
-from lucid.models.bert.checkpoint import check_model_folder
+from lucid.models import BERTForTokenClassification
 
 from .readers import gather_texts
-from .session import load_pretrained, start
+from .session import open_model
 
 __all__ = ["run"]
 
@@ -20,17 +19,14 @@ def run(args) -> int:
     aggregation) and ``O`` is left out.
 
     Example:
-        >>> from lucid.cli.parser import build_parser
-        >>> run(build_parser().parse_args(["ner", "no/such/folder", "Ada lives in London."]))
+        >>> import argparse
+        >>> run(argparse.Namespace(seed=0, device="cpu", model="no/such/folder", texts=["Ada"], file=None))
         Traceback (most recent call last):
         ...
         FileNotFoundError: no model folder at 'no/such/folder'
     """
-    start(args)
-    folder = check_model_folder(args.model)
+    tokenizer, model = open_model(args, BERTForTokenClassification)
     texts = [t for t, _ in gather_texts(args.texts, args.file)]
-    tokenizer = BERTTokenizerFast.from_pretrained(folder)
-    model = load_pretrained(BERTForTokenClassification, folder, args.device)
     for begin in range(0, len(texts), args.batch_size):
         chunk = texts[begin:begin + args.batch_size]
         for text, entities in zip(chunk, model.predict_entities_from_text(tokenizer, chunk,

@@ -54,6 +54,18 @@ def _add_common(p):
     p.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default: 0)")
 
 
+def _add_text_command(sub, name, help, description, texts_help, file_help, json_help):
+    """A command that predicts on texts in batches: the folder, the texts, ``--batch-size``,
+    ``--max-length``, ``--json``, ``--device`` and ``--seed``."""
+    p = sub.add_parser(name, help=help, description=description)
+    _add_inputs(p, texts_help, file_help)
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
+    p.add_argument("--max-length", type=_positive_int, default=None,
+                   help="truncate inputs to this many tokens (default: the model's maximum)")
+    p.add_argument("--json", action="store_true", help=json_help)
+    _add_common(p)
+
+
 def _add_demo(sub):
     p = sub.add_parser("demo", help="(default) learn a vocabulary, pre-train a tiny BERT, fine-tune and test a "
                        "sentiment classifier on data shipped with lucid; no download",
@@ -78,16 +90,11 @@ def _add_fill_mask(sub):
 
 
 def _add_classify(sub):
-    p = sub.add_parser("classify", help="labels and probabilities for texts",
-                       description="Prints the predicted label and its probability for each text, using a "
-                       "sequence-classification checkpoint folder.")
-    _add_inputs(p, "texts to classify", "one text per line, or a .csv/.tsv/.jsonl file with a text "
-                "(and optional text_pair) column")
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
-    p.add_argument("--max-length", type=_positive_int, default=None,
-                   help="truncate inputs to this many tokens (default: the model's maximum)")
-    p.add_argument("--json", action="store_true", help="print one JSON object per text with every probability")
-    _add_common(p)
+    _add_text_command(sub, "classify", "labels and probabilities for texts",
+                      "Prints the predicted label and its probability for each text, using a "
+                      "sequence-classification checkpoint folder.",
+                      "texts to classify", "one text per line, or a .csv/.tsv/.jsonl file with a text "
+                      "(and optional text_pair) column", "print one JSON object per text with every probability")
 
 
 def _add_finetune(sub):
@@ -124,29 +131,25 @@ def _add_qa(sub):
     p.add_argument("model", help="checkpoint folder: config.json, model.safetensors and the tokenizer files")
     p.add_argument("--question", required=True, help="the question")
     p.add_argument("--context", required=True, help="the text that holds the answer")
-    p.add_argument("--max-answer-length", type=_positive_int, default=30, help="longest answer in tokens "
-                   "(default: 30)")
-    p.add_argument("--max-length", type=_positive_int, default=384, help="tokens per window (default: 384, at "
-                   "most the model's maximum)")
-    p.add_argument("--doc-stride", type=_nonneg_int, default=None, help="tokens shared by consecutive windows "
-                   "(default: half a window, at most 128, as Hugging Face's pipeline)")
-    p.add_argument("--allow-no-answer", action="store_true", help="answer nothing when [CLS] beats every span")
+    windows = p.add_argument_group("windows and spans")
+    windows.add_argument("--max-length", type=_positive_int, default=384,
+                         help="tokens per window (default: 384, at most the model's maximum)")
+    windows.add_argument("--doc-stride", type=_nonneg_int, default=None,
+                         help="tokens shared by consecutive windows (default: half a window, at most 128, as "
+                         "Hugging Face's pipeline)")
+    windows.add_argument("--max-answer-length", type=_positive_int, default=30,
+                         help="longest answer in tokens (default: 30)")
+    windows.add_argument("--allow-no-answer", action="store_true", help="answer nothing when [CLS] beats every span")
     p.add_argument("--json", action="store_true", help="print a JSON object with answer, start, end and score")
     _add_common(p)
 
 
 def _add_ner(sub):
-    p = sub.add_parser("ner", help="entities with labels and character offsets",
-                       description="Prints the entities of each text (B-/I- tags merged), their labels from "
-                       "the folder's config.json, character offsets and scores, using a token-classification "
-                       "checkpoint folder.")
-    _add_inputs(p, "texts to tag", "a text file with one text per line (or a .csv/.tsv/.jsonl file with a "
-                "text column)")
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
-    p.add_argument("--max-length", type=_positive_int, default=None,
-                   help="truncate inputs to this many tokens (default: the model's maximum)")
-    p.add_argument("--json", action="store_true", help="print one JSON object per text with its entities")
-    _add_common(p)
+    _add_text_command(sub, "ner", "entities with labels and character offsets",
+                      "Prints the entities of each text (B-/I- tags merged), their labels from the folder's "
+                      "config.json, character offsets and scores, using a token-classification checkpoint folder.",
+                      "texts to tag", "a text file with one text per line (or a .csv/.tsv/.jsonl file with a "
+                      "text column)", "print one JSON object per text with its entities")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from lucid.models import BERTForQuestionAnswering, BERTTokenizerFast
-from lucid.models.bert.checkpoint import check_model_folder
+from lucid.models import BERTForQuestionAnswering
 
 from .errors import CLIError
-from .session import load_pretrained, start
+from .session import open_model
 
 __all__ = ["run"]
 
@@ -27,13 +26,10 @@ def run(args) -> int:
         ...
         FileNotFoundError: no model folder at 'no/such/folder'
     """
-    start(args)
-    folder = check_model_folder(args.model)
     for name in ("question", "context"):
         if not getattr(args, name).strip():
             raise CLIError(f"--{name} is empty")
-    tokenizer = BERTTokenizerFast.from_pretrained(folder)
-    model = load_pretrained(BERTForQuestionAnswering, folder, args.device)
+    tokenizer, model = open_model(args, BERTForQuestionAnswering)
     max_length = min(args.max_length, model.config.max_position_embeddings)
     doc_stride = min(max_length // 2, 128) if args.doc_stride is None else args.doc_stride
     answer = model.predict_answer_from_text(

@@ -13,7 +13,7 @@ import lucid
 from .errors import PROG, CLIError
 from .progress import log
 
-__all__ = ["start", "loading_notes", "load_pretrained"]
+__all__ = ["start", "loading_notes", "load_pretrained", "open_model"]
 
 
 def start(args) -> np.random.Generator:
@@ -67,3 +67,23 @@ def load_pretrained(cls, folder, device="cpu", **kwargs):
     with loading_notes():
         model = cls.from_pretrained(folder, **kwargs)
     return model.to(device)
+
+
+def open_model(args, cls):
+    """What a prediction command does first: :func:`start`, then the tokenizer and ``cls`` from
+    the checkpoint folder ``args.model`` (checked before anything is read), on ``args.device``.
+
+    Example:
+        >>> import argparse
+        >>> from lucid.models import BERTForMaskedLM
+        >>> open_model(argparse.Namespace(seed=0, device="cpu", model="no/such/folder"), BERTForMaskedLM)
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: no model folder at 'no/such/folder'
+    """
+    from lucid.models import BERTTokenizerFast
+    from lucid.models.bert.checkpoint import check_model_folder
+
+    start(args)
+    folder = check_model_folder(args.model)
+    return BERTTokenizerFast.from_pretrained(folder), load_pretrained(cls, folder, args.device)

@@ -6,7 +6,8 @@
   (tab-separated ``text`` and ``label`` columns). Clear cue words make the task learnable
   by a very small model in seconds.
 
-Nothing here is downloaded; both files were written for lucid.
+Nothing here is downloaded; both files were written for lucid. :func:`next_sentence_pairs`
+makes BERT's next-sentence pairs from documents of your own.
 
 Example:
     >>> from lucid import data

@@ -12,14 +12,16 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ... import _backend
 from ..._tensor import Tensor
 from ...nn import functional as F
 from ...ops.shape import concatenate
 from ._task import as_label_tensor, batch_labels, first_out_of_range
 
-__all__ = ["REDUCTIONS", "accuracy_tensor", "check_reduction", "class_targets", "labelled_rows", "token_loss",
-           "token_targets"]
+__all__ = ["REDUCTIONS", "accuracy_tensor", "check_num_labels", "check_reduction", "class_targets", "labelled_rows",
+           "token_loss", "token_targets"]
 
 REDUCTIONS = ("mean", "sum", None)
 
@@ -38,6 +40,22 @@ def check_reduction(reduction):
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be 'mean', 'sum' or None, got {reduction!r}")
     return reduction
+
+
+def check_num_labels(num_labels) -> int:
+    """``num_labels`` as an int once it is an int >= 1.
+
+    Example:
+        >>> check_num_labels(3)
+        3
+        >>> check_num_labels(0)
+        Traceback (most recent call last):
+        ...
+        ValueError: num_labels must be an int >= 1, got 0
+    """
+    if isinstance(num_labels, bool) or not isinstance(num_labels, (int, np.integer)) or num_labels < 1:
+        raise ValueError(f"num_labels must be an int >= 1, got {num_labels!r}")
+    return int(num_labels)
 
 
 def class_targets(labels, batch, num_classes, device, name="labels"):

@@ -88,8 +88,7 @@ class BERTForCausalLM(TaskModel):
     Example:
         >>> import lucid
         >>> from lucid.models import BERTConfig, BERTForCausalLM
-        >>> cfg = BERTConfig(vocab_size=120, hidden_size=16, num_attention_heads=4, num_hidden_layers=2,
-        ...                  intermediate_size=32, max_position_embeddings=32, is_decoder=True)
+        >>> cfg = BERTConfig.tiny(vocab_size=120, max_position_embeddings=32, is_decoder=True)
         >>> model = BERTForCausalLM(cfg)
         >>> ids = lucid.tensor([[101, 7, 8, 9]])
         >>> model(input_ids=ids).shape

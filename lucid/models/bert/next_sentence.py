@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from ...nn import functional as F
 from ._scoring import accuracy_tensor, check_reduction, class_targets
-from ._task import TaskModel, eval_mode
+from ._task import TaskModel
 from .config import BERTConfig
 from .heads import BERTOnlyNSPHead
 from .modeling import BERT
+from .sequence_classification import BERTForSequenceClassification
 
 __all__ = ["BERTForNextSentencePrediction"]
 
@@ -41,8 +42,7 @@ class BERTForNextSentencePrediction(TaskModel):
     Example:
         >>> import lucid
         >>> from lucid.models import BERTConfig, BERTForNextSentencePrediction
-        >>> cfg = BERTConfig(vocab_size=120, hidden_size=16, num_attention_heads=4, num_hidden_layers=2,
-        ...                  intermediate_size=32, max_position_embeddings=32)
+        >>> cfg = BERTConfig.tiny(vocab_size=120, max_position_embeddings=32)
         >>> model = BERTForNextSentencePrediction(cfg)
         >>> ids = lucid.tensor([[101, 7, 102, 8, 9, 102]])
         >>> types = lucid.tensor([[0, 0, 0, 1, 1, 1]])
@@ -81,18 +81,9 @@ class BERTForNextSentencePrediction(TaskModel):
         labels = class_targets(labels, logits.shape[0], 2, self.device)
         return F.cross_entropy(logits, labels, reduction=reduction)
 
-    def predict_labels(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                       inputs_embeds=None):
-        """The argmax label per pair, ``(batch,)`` int64 (eval mode, no graph)."""
-        with eval_mode(self):
-            return self.forward(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds).argmax(axis=-1)
-
-    def predict_proba(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                      inputs_embeds=None):
-        """Softmax probabilities ``(batch, 2)``: column 0 is "``text_b`` follows" (eval mode, no graph)."""
-        with eval_mode(self):
-            logits = self.forward(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
-            return F.softmax(logits, axis=-1)
+    # the argmax and the softmax of the logits, exactly as the sequence classifier gives them
+    predict_labels = BERTForSequenceClassification.predict_labels
+    predict_proba = BERTForSequenceClassification.predict_proba
 
     def get_accuracy(self, labels, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                      inputs_embeds=None):

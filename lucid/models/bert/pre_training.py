@@ -45,8 +45,7 @@ class BERTForPreTraining(TaskModel):
     Example:
         >>> import lucid
         >>> from lucid.models import BERTConfig, BERTForPreTraining
-        >>> cfg = BERTConfig(vocab_size=120, hidden_size=16, num_attention_heads=4, num_hidden_layers=2,
-        ...                  intermediate_size=32, max_position_embeddings=32)
+        >>> cfg = BERTConfig.tiny(vocab_size=120, max_position_embeddings=32)
         >>> model = BERTForPreTraining(cfg)
         >>> ids = lucid.tensor([[101, 7, 8, 102, 9, 10, 102]])
         >>> scores, nsp = model(input_ids=ids)

@@ -120,10 +120,8 @@ class BERTForQuestionAnswering(TaskModel):
     Example:
         >>> import lucid
         >>> from lucid.models import BERTConfig, BERTForQuestionAnswering
-        >>> cfg = BERTConfig(vocab_size=120, hidden_size=16, num_attention_heads=4, num_hidden_layers=2,
-        ...                  intermediate_size=32, max_position_embeddings=32)
-        >>> model = BERTForQuestionAnswering(cfg)
-        >>> ids = lucid.tensor([[101, 7, 102, 8, 9, 10, 102]])
+        >>> model = BERTForQuestionAnswering(BERTConfig.tiny(vocab_size=120, max_position_embeddings=32))
+        >>> ids = lucid.tensor([[101, 7, 102, 8, 9, 10, 102]])  # [CLS] question [SEP] context [SEP]
         >>> start_logits, end_logits = model(input_ids=ids)
         >>> start_logits.shape
         (1, 7)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...nn import functional as F
 from . import _encodings
-from ._scoring import accuracy_tensor, check_reduction, token_targets
+from ._scoring import accuracy_tensor, check_num_labels, check_reduction, token_targets
 from ._task import IGNORE_INDEX, TaskModel, batch_texts, eval_mode, resolve_device
 from .checkpoint import label_names
 from .config import BERTConfig
@@ -76,8 +76,7 @@ class BERTForTokenClassification(TaskModel):
     Example:
         >>> import lucid
         >>> from lucid.models import BERTConfig, BERTForTokenClassification
-        >>> cfg = BERTConfig(vocab_size=120, hidden_size=16, num_attention_heads=4, num_hidden_layers=2,
-        ...                  intermediate_size=32, max_position_embeddings=32)
+        >>> cfg = BERTConfig.tiny(vocab_size=120, max_position_embeddings=32)
         >>> model = BERTForTokenClassification(cfg, num_labels=5)
         >>> ids = lucid.tensor([[101, 7, 8, 9, 102]])
         >>> model(input_ids=ids).shape
@@ -93,9 +92,7 @@ class BERTForTokenClassification(TaskModel):
 
     def __init__(self, config: BERTConfig, num_labels: int = 2):
         super().__init__(config)
-        if isinstance(num_labels, bool) or not isinstance(num_labels, (int, np.integer)) or num_labels < 1:
-            raise ValueError(f"num_labels must be an int >= 1, got {num_labels!r}")
-        self.num_labels = int(num_labels)
+        self.num_labels = check_num_labels(num_labels)
         self.bert = BERT(config, add_pooling_layer=False)
         self.classifier = BERTClassificationHead(config, self.num_labels)
 
