@@ -26,6 +26,9 @@ from .modeling import BERT, init_bert_weights
 
 __all__ = ["BERTForQuestionAnswering", "best_spans", "context_windows"]
 
+#: Windows per forward pass of ``predict_answer_from_text`` (their span scores are windows x seq x seq).
+_WINDOWS_PER_FORWARD = 32
+
 
 def best_spans(start_logits, end_logits, allowed, max_answer_length):
     """The best answer span of each row, searched over every pair at once.
@@ -282,34 +285,46 @@ class BERTForQuestionAnswering(TaskModel):
                 out.append((i, ids, len(q.ids), c, start, stop))
         return out
 
+    def _window_spans(self, tokenizer, windows, device, max_answer_length):
+        """``(starts, ends, scores, null scores, has a span)`` of each window (NumPy arrays), the
+        windows run in chunks so that the ``(windows, seq, seq)`` span scores stay small."""
+        parts = []
+        for begin in range(0, len(windows), _WINDOWS_PER_FORWARD):
+            chunk = windows[begin:begin + _WINDOWS_PER_FORWARD]
+            lengths = np.array([len(w[1]) for w in chunk])
+            ids = np.full((len(chunk), int(lengths.max())), tokenizer.pad_token_id, dtype=np.int64)
+            types = np.zeros_like(ids)
+            allowed = np.zeros(ids.shape, dtype=bool)
+            for row, (_, w_ids, nq, _, start, stop) in enumerate(chunk):
+                ids[row, :len(w_ids)] = w_ids
+                types[row, nq + 2:len(w_ids)] = 1
+                allowed[row, nq + 2:nq + 2 + stop - start] = True  # the context pieces
+            mask = (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.int64)
+            with eval_mode(self):
+                start_logits, end_logits = self.forward(Tensor(ids, device=device), Tensor(mask, device=device),
+                                                        Tensor(types, device=device))
+            spans = best_spans(start_logits.data, end_logits.data, _backend.to_device(allowed, device),
+                               max_answer_length)
+            parts.append([_backend.to_numpy(a) for a in spans] + [allowed.any(axis=1)])
+        return [np.concatenate(column) for column in zip(*parts)]
+
     def _answers(self, tokenizer, windows, contexts, device, max_answer_length, handle_impossible_answer):
-        width = max(len(w[1]) for w in windows)
-        ids = np.full((len(windows), width), tokenizer.pad_token_id, dtype=np.int64)
-        types = np.zeros_like(ids)
-        allowed = np.zeros(ids.shape, dtype=bool)
-        for row, (_, w_ids, nq, _, start, stop) in enumerate(windows):
-            ids[row, :len(w_ids)] = w_ids
-            types[row, nq + 2:len(w_ids)] = 1
-            allowed[row, nq + 2:nq + 2 + stop - start] = True
-        mask = (np.arange(width)[None, :] < np.array([len(w[1]) for w in windows])[:, None]).astype(np.int64)
-        with eval_mode(self):
-            start_logits, end_logits = self.forward(Tensor(ids, device=device), Tensor(mask, device=device),
-                                                    Tensor(types, device=device))
-        spans = best_spans(start_logits.data, end_logits.data, _backend.to_device(allowed, device), max_answer_length)
-        starts, ends, scores, null = (_backend.to_numpy(a) for a in spans)
+        """The best answer of each example across its windows (Hugging Face's pipeline rule:
+        the highest-scoring span, else the null answer when allowed and better)."""
+        starts, ends, scores, null, has_span = self._window_spans(tokenizer, windows, device, max_answer_length)
         best = [None] * len(contexts)
         least_null = [np.inf] * len(contexts)
-        for row, (i, _, nq, c, start, _) in enumerate(windows):
+        for row, (i, _, nq, c, start, stop) in enumerate(windows):
             least_null[i] = min(least_null[i], float(null[row]))
-            if scores[row] > 0 and (best[i] is None or scores[row] > best[i]["score"]):
+            if has_span[row] and (best[i] is None or scores[row] > best[i]["score"]):
                 first, last = start + int(starts[row]) - nq - 2, start + int(ends[row]) - nq - 2
-                a, b = _word_chars(c, first, last, start, start + int(allowed[row].sum()))
+                a, b = _word_chars(c, first, last, start, stop)
                 best[i] = {"answer": contexts[i][a:b], "start": a, "end": b, "score": float(scores[row])}
         out = []
         for i, answer in enumerate(best):
             if answer is None or (handle_impossible_answer and least_null[i] > answer["score"]):
-                answer = {"answer": "", "start": 0, "end": 0, "score": least_null[i] if handle_impossible_answer
-                          else 0.0}
+                answer = {"answer": "", "start": 0, "end": 0,
+                          "score": least_null[i] if handle_impossible_answer else 0.0}
             out.append(answer)
         return out
 
