@@ -77,7 +77,7 @@ def erf_array(x):
     if is_gpu_array(x):
         from cupyx.scipy.special import erf
 
-        return erf(x)
+        return erf(x).astype(x.dtype, copy=False)  # CuPy's erf turns float16 into float64
     x = np.asarray(x)
     if x.dtype == np.float64:
         return _erf_precise(x)

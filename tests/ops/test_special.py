@@ -59,3 +59,12 @@ def test_erf_on_device_matches_exact_and_torch(device):
         assert got.dtype == np.dtype(dtype) and got.device == device
         assert np.max(np.abs(got.numpy() - exact)) < tol
         assert np.max(np.abs(got.numpy() - torch.erf(torch.from_numpy(x)).numpy())) < 2 * tol
+
+
+def test_erf_keeps_float16_on_device(device):
+    """CuPy's erf maps float16 to float64 (its type table is e->d); lucid's keeps the input's
+    dtype on every device (found by the CuPy double)."""
+    x = np.linspace(-3, 3, 61).astype(np.float16)
+    got = lucid.erf(lucid.tensor(x, device=device))
+    assert got.dtype == np.float16 and got.device == device
+    assert np.max(np.abs(got.numpy().astype(np.float64) - np.array([math.erf(v) for v in x.astype(np.float64)]))) < 1e-3

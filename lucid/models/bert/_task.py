@@ -168,7 +168,7 @@ def as_label_tensor(labels, device, name="labels"):
     if isinstance(labels, Tensor):
         _backend.check_on(device, labels, name)
         return labels
-    arr = np.asarray(labels)
+    arr = labels if _backend.is_array(labels) else np.asarray(labels)  # a CuPy array stays on its device
     if arr.dtype.kind == "f":
         arr = arr.astype(np.float32)
     elif arr.dtype.kind in "iub":

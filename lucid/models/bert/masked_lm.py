@@ -8,8 +8,6 @@ helpers its documentation page lists: masking, loss, predictions, accuracy, and
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..._tensor import Tensor
 from ...nn import functional as F
 from ._task import IGNORE_INDEX, TaskModel, accuracy, as_label_tensor, eval_mode, first_out_of_range, mask_tokens
@@ -166,7 +164,7 @@ class BERTForMaskedLM(TaskModel):
             ``(masked_input_ids, labels)``, both int64 ``(batch, seq)`` on ``input_ids``'s device.
         """
         _check_probability(mlm_probability)
-        ids = input_ids if isinstance(input_ids, Tensor) else Tensor(np.asarray(input_ids), device=self.device)
+        ids = input_ids if isinstance(input_ids, Tensor) else Tensor(input_ids, device=self.device)
         if ids.dtype.kind not in "iu":
             raise TypeError(f"input_ids must be integer token ids, got dtype {ids.dtype}")
         if ids.ndim != 2:
@@ -178,7 +176,7 @@ class BERTForMaskedLM(TaskModel):
         mask_token_id = self._mask_token_id(mask_token_id)
 
         def as_array(m, name):
-            arr = m.data if isinstance(m, Tensor) else xp.asarray(np.asarray(m))
+            arr = m.data if isinstance(m, Tensor) else Tensor(m, device=ids.device).data
             if tuple(arr.shape) != tuple(data.shape):
                 raise ValueError(f"{name} of shape {tuple(arr.shape)} does not match input_ids' shape {ids.shape}")
             return arr.astype(bool)

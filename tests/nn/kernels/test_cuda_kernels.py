@@ -26,6 +26,8 @@ from lucid.nn.kernels import softmax as ref_sm
 from lucid.nn.kernels.cuda import _build
 
 gpu = pytest.mark.gpu
+#: kernel against reference: one code path under the CuPy double, so skipped there
+real_gpu = pytest.mark.real_gpu
 DTYPES = [np.float32, np.float16]
 TOL = {np.dtype(np.float32): dict(rtol=2e-5, atol=2e-6), np.dtype(np.float16): dict(rtol=2e-3, atol=2e-3)}
 
@@ -211,6 +213,7 @@ def _close(a, b, dtype, factor=1.0):
 
 
 @gpu
+@real_gpu
 def test_takes_answers_for_gpu_arrays():
     x = _cp().zeros((2, 3), np.float32)
     assert cuda.takes(x) and cuda.takes(x, ndim=2) and cuda.takes(x.astype(np.float16))
@@ -225,6 +228,7 @@ def test_takes_answers_for_gpu_arrays():
 
 
 @gpu
+@real_gpu
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 @pytest.mark.parametrize("want_grad", [False, True])
@@ -258,6 +262,7 @@ def test_bias_gelu_kernel_matches_cpu_op(dtype, approximate):
 
 
 @gpu
+@real_gpu
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("affine", [(True, True), (True, False), (False, False)])
 @pytest.mark.parametrize("shape", [(9, 768), (5, 7), (0, 4)])
@@ -293,6 +298,7 @@ def test_layer_norm_kernels_match_reference(dtype, affine, shape):
 
 
 @gpu
+@real_gpu
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(6, 1), (5, 31), (40, 128), (3, 3000)])
 def test_softmax_kernels_match_reference(dtype, shape):
@@ -309,6 +315,7 @@ def test_softmax_kernels_match_reference(dtype, shape):
 
 
 @gpu
+@real_gpu
 def test_softmax_kernel_handles_masked_and_strided_rows():
     cp = _cp()
     x = _arr((4, 10), np.float32)
@@ -325,6 +332,7 @@ def test_softmax_kernel_handles_masked_and_strided_rows():
 
 
 @gpu
+@real_gpu
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("reduction", ["mean", "sum", None])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
@@ -348,6 +356,7 @@ def test_cross_entropy_kernel_matches_reference(dtype, reduction, smoothing, wei
 
 
 @gpu
+@real_gpu
 def test_cross_entropy_kernel_all_ignored_gives_zero_loss_and_grads():
     cp = _cp()
     z = _arr((4, 5), np.float32)
@@ -356,6 +365,7 @@ def test_cross_entropy_kernel_all_ignored_gives_zero_loss_and_grads():
 
 
 @gpu
+@real_gpu
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dropout_kernel_matches_reference_for_the_same_seed(dtype):
     x = lucid.tensor(np.random.default_rng(0).standard_normal((64, 33)).astype(dtype), device="gpu", requires_grad=True)
@@ -379,6 +389,7 @@ def test_dropout_kernel_matches_reference_for_the_same_seed(dtype):
 
 
 @gpu
+@real_gpu
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_functional_ops_with_kernels_equal_the_reference_path(dtype):
     """The whole op (hooks, casts, backward) with kernels on against kernels off."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...._backend import is_gpu_array, to_numpy
 from ...._tensor import Tensor
 
 _PADDING_CHOICES = (False, True, "longest", "max_length", "do_not_pad")
@@ -123,6 +124,8 @@ def ids_list(ids, limit, vocab_size, what="ids"):
     """
     if isinstance(ids, Tensor):
         ids = ids.numpy()
+    elif is_gpu_array(ids):  # a CuPy array, as a GPU tensor: its ids come to the host
+        ids = to_numpy(ids)
     if isinstance(ids, np.ndarray):
         if ids.ndim != 1:
             raise ValueError(f"{what} must be 1-D, got shape {ids.shape}")
@@ -152,6 +155,8 @@ def id_rows(batch_ids, limit, vocab_size):
     """
     if isinstance(batch_ids, Tensor):
         batch_ids = batch_ids.numpy()
+    elif is_gpu_array(batch_ids):
+        batch_ids = to_numpy(batch_ids)
     if isinstance(batch_ids, np.ndarray):
         if batch_ids.ndim != 2:
             raise ValueError(f"batch_decode takes 2-D ids, got shape {batch_ids.shape}")

@@ -1,0 +1,20 @@
+"""The pages whose examples use ``device="gpu"`` (the two seed pages and the GPU guide), run
+as written on the CuPy double. On a real GPU tests/test_docs.py runs them as written already,
+so these run only with the double (``LUCID_TEST_CUPY_DOUBLE=1 python -m pytest -m gpu``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_docs import SEED_PAGES, _run_page, doc_env  # noqa: F401  (doc_env: the pages' fixture)
+
+cupy = pytest.importorskip("cupy")
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not getattr(cupy, "IS_TEST_DOUBLE", False),
+                                                  reason="tests/test_docs.py runs these pages on a real GPU")]
+
+
+@pytest.mark.parametrize("page", SEED_PAGES + ["guides/gpu.rst"])
+def test_gpu_examples_run_on_the_double(page, doc_env):  # noqa: F811
+    _, globs = doc_env
+    ns = _run_page(page, {k: v for k, v in globs.items() if k != "tokenizer"} if page in SEED_PAGES else {})
+    assert any(getattr(v, "device", None) == "gpu" for v in ns.values())  # the examples did reach the GPU
