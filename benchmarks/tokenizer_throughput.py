@@ -55,26 +55,29 @@ def main():
 
     cases = {
         "single, lists, pad+truncate": (
-            lambda: ours.batch_encode(texts, padding=True, truncation=True, max_length=m),
-            lambda: hf(texts, padding=True, truncation=True, max_length=m),
+            lambda: ours.batch_encode_plus(texts, max_length=m, return_tensor=False),
+            lambda: hf(texts, padding=True, truncation=True, max_length=m, return_special_tokens_mask=True),
         ),
         "single, int64 arrays": (
-            lambda: ours.batch_encode(texts, padding=True, truncation=True, max_length=m, return_tensor=True),
-            lambda: hf(texts, padding=True, truncation=True, max_length=m, return_tensors="np"),
+            lambda: ours.batch_encode_plus(texts, max_length=m),
+            lambda: hf(texts, padding=True, truncation=True, max_length=m, return_tensors="np",
+                       return_special_tokens_mask=True),
         ),
         "pairs, int64 arrays": (
-            lambda: ours.batch_encode(texts, pairs, padding=True, truncation=True, max_length=m, return_tensor=True),
-            lambda: hf(texts, pairs, padding=True, truncation=True, max_length=m, return_tensors="np"),
+            lambda: ours.batch_encode_plus(texts, pairs, max_length=m),
+            lambda: hf(texts, pairs, padding=True, truncation=True, max_length=m, return_tensors="np",
+                       return_special_tokens_mask=True),
         ),
         "single, no padding": (
-            lambda: ours.batch_encode(texts),
-            lambda: hf(texts),
+            lambda: ours.batch_encode_plus(texts, padding=False, truncation=False, return_tensor=False),
+            lambda: hf(texts, return_special_tokens_mask=True),
         ),
     }
     # the two must agree before their speed means anything
-    a = ours.batch_encode(texts, pairs, padding=True, truncation=True, max_length=m, return_tensor=True)
-    b = hf(texts, pairs, padding=True, truncation=True, max_length=m, return_tensors="np")
-    for key in ("input_ids", "token_type_ids", "attention_mask"):
+    a = ours.batch_encode_plus(texts, pairs, max_length=m)
+    b = hf(texts, pairs, padding=True, truncation=True, max_length=m, return_tensors="np",
+           return_special_tokens_mask=True)
+    for key in ("input_ids", "token_type_ids", "attention_mask"):  # only lucid marks an unknown word's [UNK]
         assert np.array_equal(a[key].numpy(), b[key]), key
 
     print(f"{args.texts} texts, vocab {ours.vocab_size}, max_length {m}, best of {args.repeats}; "

@@ -177,8 +177,7 @@ def doc_env(tmp_path, monkeypatch):
                  "causal_lm"):
         name = f"bert_for_{task}_base"
         monkeypatch.setattr(models, name, functools.partial(getattr(models, name), **shape))
-    enc = tok.batch_encode(["The movie was great.", "The hotel was awful and dull."], padding=True,
-                           return_tensor=True)
+    enc = tok.batch_encode_plus(["The movie was great.", "The hotel was awful and dull."])
     rng = np.random.default_rng(0)
     globs = {
         "input_ids": enc["input_ids"],

@@ -100,8 +100,9 @@ class Trainer:
         """One batch: the tokenizer's id tensors (padded to the batch's longest text) and the
         labels as a tensor (None for an unlabelled set)."""
         texts, pairs, labels = data.take(idx)
-        inputs = self.tokenizer.batch_encode(texts, pairs, padding=True, truncation=self.max_length is not None,
-                                             max_length=self.max_length, return_tensor=True, device=self.device)
+        inputs = self.tokenizer.batch_encode_plus(texts, pairs, truncation=self.max_length is not None,
+                                                  max_length=self.max_length, device=self.device)
+        del inputs["special_tokens_mask"]  # the models take the other three
         return inputs, None if labels is None else lucid.tensor(labels, device=self.device)
 
     def train_epoch(self, data: TextSet, batch_size: int, rng, desc: str,
@@ -138,6 +139,6 @@ class Trainer:
                 inputs, labels = self.encode(data, idx)
                 total += float(self.model.get_loss(labels=labels, **inputs).item()) * len(idx)
                 # get_accuracy is a fraction of this batch: back to a count, so the sum is exact
-                hits += round(self.model.get_accuracy(labels=labels, **inputs) * len(idx))
+                hits += round(float(self.model.get_accuracy(labels=labels, **inputs)) * len(idx))
         n = len(data)
         return total / max(n, 1), (hits / n if n else float("nan"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 
+from . import tokenizers  # noqa: F401  (lucid.data.tokenizers.SpecialTokens)
 from .next_sentence import next_sentence_pairs
 
 __all__ = ["SENTIMENT_LABELS", "data_path", "load_corpus", "load_sentiment", "next_sentence_pairs",

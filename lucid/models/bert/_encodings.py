@@ -78,5 +78,5 @@ def model_inputs(tokenizer, encodings, device) -> dict:
         [[2, 4, 3], [2, 3, 0]]
     """
     pairs = any(1 in e.sequence_ids for e in encodings)
-    return as_tensors(encodings, "longest", pairs, False, tokenizer.pad_token_id,
+    return as_tensors(encodings, "longest", pairs, tokenizer.pad_token_id,
                       np.asarray(tokenizer.all_special_ids, dtype=np.int64), device)

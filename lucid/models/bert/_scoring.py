@@ -4,7 +4,6 @@
   label per position, ``ignore_index`` allowed);
 * losses: :func:`check_reduction`, :func:`labelled_rows` and :func:`token_loss` (a token
   loss computed on the labelled positions only, scattered back for ``reduction=None``);
-* metrics: :func:`accuracy_tensor`, a 0-d float32 tensor on the arrays' device.
 
 ``reduction`` is ``"mean"``, ``"sum"`` or ``None``; a per-element token loss is a
 ``(batch * seq,)`` vector with 0 at ignored positions (PyTorch's layout).
@@ -14,20 +13,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import _backend
 from ..._tensor import Tensor
 from ...nn import functional as F
 from ...ops.shape import concatenate
 from ._task import as_label_tensor, batch_labels, first_out_of_range
 
-__all__ = ["REDUCTIONS", "accuracy_tensor", "check_num_labels", "check_reduction", "class_targets", "labelled_rows",
-           "token_loss", "token_targets"]
+__all__ = ["REDUCTIONS", "check_num_labels", "check_reduction", "class_targets", "labelled_rows", "token_loss",
+           "token_targets"]
 
-REDUCTIONS = ("mean", "sum", None)
+REDUCTIONS = ("mean", "sum", None, "none")
 
 
 def check_reduction(reduction):
-    """``reduction`` once it is one of ``"mean"``, ``"sum"``, ``None``.
+    """``reduction`` once it is one of ``"mean"``, ``"sum"``, ``None`` (``"none"`` too, as
+    :func:`lucid.nn.functional.cross_entropy` takes it).
 
     Example:
         >>> check_reduction("sum")
@@ -140,8 +139,7 @@ def token_loss(logits, targets, positions, total, ignore_index, reduction):
         >>> [round(x, 4) for x in loss.tolist()]
         [0.0, 0.0, 0.6931, 0.0]
     """
-    check_reduction(reduction)
-    if reduction is not None:
+    if check_reduction(reduction) not in (None, "none"):
         return F.cross_entropy(logits, targets, reduction=reduction, ignore_index=ignore_index)
     per_row = F.cross_entropy(logits, targets, reduction=None, ignore_index=ignore_index)
     xp = targets.xp
@@ -150,25 +148,3 @@ def token_loss(logits, targets, positions, total, ignore_index, reduction):
     where[positions] = xp.arange(n)
     zero = Tensor._wrap(xp.zeros(1, dtype=per_row.dtype))
     return concatenate([per_row, zero])[Tensor._wrap(where)]
-
-
-def accuracy_tensor(predicted, target, keep=None) -> Tensor:
-    """The fraction of ``predicted == target`` (arrays of one device) as a 0-d float32 tensor
-    on that device, over the positions where ``keep`` is True when given (0 when it keeps
-    none).
-
-    Example:
-        >>> import numpy as np
-        >>> acc = accuracy_tensor(np.array([1, 2, 3]), np.array([1, 0, 3]))
-        >>> acc.shape, acc.dtype, round(float(acc), 4)
-        ((), dtype('float32'), 0.6667)
-    """
-    xp = _backend.xp_of(predicted)
-    hits = predicted == target
-    if keep is not None:
-        hits = hits & keep
-        n = keep.sum()
-    else:
-        n = hits.size
-    value = hits.sum().astype(xp.float32) / xp.maximum(xp.asarray(n, dtype=xp.float32), xp.float32(1))
-    return Tensor._wrap(xp.asarray(value, dtype=xp.float32))

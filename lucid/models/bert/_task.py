@@ -1,11 +1,15 @@
 """What every BERT task model shares, so that each task class is one module of its own.
 
+* :class:`SharedMethods`: the methods the backbone and every task model have (the original
+  Lucid's embedding accessors and ``tie_weights``);
 * :class:`TaskModel`: the base class (config check, the backbone call, device and dtype,
   and :meth:`TaskModel._encode`, the text path every ``*_from_text`` method takes);
 * text encoding: :func:`batch_texts`, :func:`encode_texts`;
 * the device policy of the text helpers: :func:`resolve_device`;
+* masks given as lists: :func:`mask_array`;
 * labels: :func:`as_label_tensor`, :func:`batch_labels`, :func:`first_out_of_range`;
-* metrics and masking: :func:`accuracy`, :func:`mask_tokens`, :func:`eval_mode`.
+* losses, metrics and masking: :func:`reduce_losses`, :func:`accuracy`, :func:`mask_tokens`,
+  :func:`eval_mode`.
 
 Who checks what: the backbone (:class:`~lucid.models.BERT`) checks ids, masks, lengths and
 their devices; a task class checks its labels (through the helpers here); this module
@@ -29,8 +33,9 @@ from .checkpoint import PretrainedMixin
 from .config import BERTConfig
 
 __all__ = [
-    "IGNORE_INDEX", "TaskModel", "accuracy", "as_label_tensor", "batch_labels", "batch_texts", "encode_texts",
-    "eval_mode", "first_out_of_range", "mask_tokens", "resolve_device",
+    "IGNORE_INDEX", "SharedMethods", "TaskModel", "accuracy", "as_label_tensor", "batch_labels", "batch_texts",
+    "encode_texts", "eval_mode", "first_out_of_range", "mask_array", "mask_tokens", "reduce_losses",
+    "resolve_device",
 ]
 
 #: The label of a position that no loss or metric counts (Hugging Face's and PyTorch's value).
@@ -147,13 +152,30 @@ def encode_texts(tokenizer, text_a, text_b=None, max_length=None, device="cpu", 
         ([[2, 5, 6, 3], [2, 5, 3, 0]], [[1, 1, 1, 1], [1, 1, 1, 0]])
     """
     texts_a, texts_b = batch_texts(text_a, text_b)
-    kwargs = {"return_special_tokens_mask": True} if special_tokens_mask else {}
-    enc = tokenizer.batch_encode(
-        texts_a, text_pairs=texts_b, add_special_tokens=True, padding=True, max_length=max_length,
-        truncation=True, return_tensor=True, device=device, **kwargs,
-    )
-    keys = ("input_ids", "token_type_ids", "attention_mask") + (("special_tokens_mask",) if special_tokens_mask else ())
-    return {k: enc[k] for k in keys}
+    enc = tokenizer.batch_encode_plus(texts_a, texts_b, padding=True, max_length=max_length, truncation=True,
+                                      return_tensor=True, device=device)
+    if not special_tokens_mask:
+        del enc["special_tokens_mask"]
+    return enc
+
+
+# ---- masks -----------------------------------------------------------------------------------
+def mask_array(mask, name):
+    """A mask given as nested lists or an array, as a NumPy/CuPy array of numbers or bools.
+
+    Raises:
+        TypeError: naming ``name`` and the first entry that is not a number, such as a None
+            (NumPy would make an object array whose None reads as False: masked).
+
+    Example:
+        >>> mask_array([[1, 0]], "attention_mask").tolist()
+        [[1, 0]]
+    """
+    arr = mask if _backend.is_array(mask) else np.asarray(mask)
+    if arr.dtype.kind not in "biuf":
+        bad = next((v for v in arr.reshape(-1) if not isinstance(v, (bool, int, float, np.number))), arr.dtype)
+        raise TypeError(f"{name} must hold numbers (1 keep, 0 mask), got {bad!r}")
+    return arr
 
 
 # ---- labels ----------------------------------------------------------------------------------
@@ -178,14 +200,17 @@ def as_label_tensor(labels, device, name="labels"):
     return Tensor(arr, device=device)
 
 
-def batch_labels(labels, batch, device):
+def batch_labels(labels, batch, device, broadcast=False):
     """Per-example labels (an int, a list or a tensor) as a tensor on ``device`` whose first
-    dimension is ``batch`` (one int is a batch of one).
+    dimension is ``batch``. One int is a batch of one, or with ``broadcast`` the label of every
+    example (what a ``*_from_text`` method's ``labels=0`` default means for a list of texts).
 
     Example:
-        >>> batch_labels(1, 1, "cpu").tolist()
-        [1]
+        >>> batch_labels(1, 1, "cpu").tolist(), batch_labels(1, 3, "cpu", broadcast=True).tolist()
+        ([1], [1, 1, 1])
     """
+    if broadcast and isinstance(labels, (int, np.integer)) and not isinstance(labels, (bool, np.bool_)):
+        labels = [int(labels)] * batch
     labels = as_label_tensor(labels, device)
     if labels.ndim == 0:
         labels = labels.reshape(1)
@@ -209,50 +234,94 @@ def first_out_of_range(data, bound, ignore_index=None):
     return int(data[bad].reshape(-1)[0]) if bool(bad.any()) else None
 
 
-# ---- metrics and masking ---------------------------------------------------------------------
-def accuracy(predicted, target, keep=None) -> float:
-    """The fraction of ``predicted == target`` (arrays), over the positions where ``keep`` is
-    True when given (0.0 when it keeps none).
+# ---- losses, metrics and masking ---------------------------------------------------------------
+def reduce_losses(losses, reduction):
+    """Per-example losses ``(batch,)`` reduced as ``reduction`` says: ``"mean"``, ``"sum"`` or
+    ``None`` (the vector itself; ``"none"`` too, as :func:`lucid.nn.functional.cross_entropy`
+    takes it).
+
+    Example:
+        >>> import lucid
+        >>> reduce_losses(lucid.tensor([1.0, 3.0]), "mean").item(), reduce_losses(lucid.tensor([1.0, 3.0]), None).shape
+        (2.0, (2,))
+    """
+    if reduction is None or reduction == "none":
+        return losses
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    raise ValueError(f"reduction must be 'mean', 'sum' or None, got {reduction!r}")
+
+
+def accuracy(predicted, target, keep=None) -> Tensor:
+    """The fraction of ``predicted == target`` (arrays) as a 0-d float32 Tensor on their device
+    (the original Lucid's return type: ``acc.item()`` and ``float(acc)`` both work), over the
+    positions where ``keep`` is True when given (0.0 when it keeps none).
 
     Example:
         >>> import numpy as np
-        >>> accuracy(np.array([1, 2, 3]), np.array([1, 0, 3]))
-        0.6666666666666666
-        >>> accuracy(np.array([1, 2]), np.array([1, 0]), keep=np.array([True, False]))
+        >>> acc = accuracy(np.array([1, 2, 3, 4]), np.array([1, 0, 3, 4]))
+        >>> acc.shape, acc.dtype, acc.item()
+        ((), dtype('float32'), 0.75)
+        >>> float(accuracy(np.array([1, 2]), np.array([1, 0]), keep=np.array([True, False])))
         1.0
     """
+    xp = _backend.xp_of(predicted)
     hits = predicted == target
-    if keep is None:
-        return float(hits.mean())
-    n = int(keep.sum())
-    return float(int((hits & keep).sum()) / n) if n else 0.0
+    if keep is not None:
+        n = int(keep.sum())
+        value = int((hits & keep).sum()) / n if n else 0.0
+    else:
+        value = int(hits.sum()) / hits.size if hits.size else 0.0
+    return Tensor._wrap(xp.asarray(value, dtype=xp.float32))
 
 
-def mask_tokens(ids, candidate, mlm_probability, mask_token_id, vocab_size):
+def _check_masking_probabilities(mlm_probability, mask_replace_prob, random_replace_prob):
+    named = (("mlm_probability", mlm_probability), ("mask_replace_prob", mask_replace_prob),
+             ("random_replace_prob", random_replace_prob))
+    for name, p in named:
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"{name} must be a probability in [0, 1], got {p!r}")
+    if mask_replace_prob + random_replace_prob > 1.0:
+        raise ValueError(f"mask_replace_prob + random_replace_prob must be <= 1, got {mask_replace_prob!r} + "
+                         f"{random_replace_prob!r}")
+
+
+def mask_tokens(ids, candidate, mlm_probability, mask_token_id, vocab_size, mask_replace_prob=0.8,
+                random_replace_prob=0.1, ignore_index=IGNORE_INDEX):
     """BERT's masking of the int64 id array ``ids`` (NumPy or CuPy): each position where the
     bool array ``candidate`` is True is selected with probability ``mlm_probability``; a
-    selected token becomes ``mask_token_id`` with probability 0.8, a uniformly random id in
-    ``[0, vocab_size)`` with 0.1, and stays with 0.1. Randomness comes from
+    selected token becomes ``mask_token_id`` with probability ``mask_replace_prob``, a
+    uniformly random id in ``[0, vocab_size)`` with ``random_replace_prob``, and stays as it
+    is otherwise (BERT's 80/10/10 by default). Randomness comes from
     :func:`lucid.random.generator` of the arrays' device.
 
     Returns:
         ``(masked_ids, labels)`` arrays: labels hold the original id at selected positions
-        and :data:`IGNORE_INDEX` elsewhere.
+        and ``ignore_index`` elsewhere.
+
+    Raises:
+        ValueError: naming a probability outside ``[0, 1]``, or the two replacement
+            probabilities when they add up to more than 1.
 
     Example:
         >>> import numpy as np
         >>> masked, labels = mask_tokens(np.array([[5, 6, 7]]), np.array([[False, True, True]]), 1.0, 4, 10)
         >>> labels.tolist()
         [[-100, 6, 7]]
+        >>> mask_tokens(np.array([[5, 6]]), np.array([[True, True]]), 1.0, 4, 10, 1.0, 0.0)[0].tolist()
+        [[4, 4]]
     """
+    _check_masking_probabilities(mlm_probability, mask_replace_prob, random_replace_prob)
     xp = _backend.xp_of(ids)
     gen = generator(_backend.device_of(ids))
     selected = candidate & (gen.random(ids.shape) < mlm_probability)
-    labels = xp.full(ids.shape, IGNORE_INDEX, dtype=xp.int64)
+    labels = xp.full(ids.shape, ignore_index, dtype=xp.int64)
     labels[selected] = ids[selected]
     action = gen.random(ids.shape)
-    to_mask = selected & (action < 0.8)
-    to_random = selected & (action >= 0.8) & (action < 0.9)
+    to_mask = selected & (action < mask_replace_prob)
+    to_random = selected & (action >= mask_replace_prob) & (action < mask_replace_prob + random_replace_prob)
     random_ids = gen.integers(0, vocab_size, size=ids.shape)
     masked = ids.copy()
     masked[to_mask] = int(mask_token_id)
@@ -260,13 +329,95 @@ def mask_tokens(ids, candidate, mlm_probability, mask_token_id, vocab_size):
     return masked, labels
 
 
+# ---- the shared methods ----------------------------------------------------------------------
+class SharedMethods:
+    """The original Lucid's methods of the backbone and every task model: the input and output
+    embeddings and ``tie_weights``.
+
+    The input embeddings are the backbone's ``embeddings.word_embeddings``; the output
+    embeddings are the vocabulary decoder of the model's language-model head
+    (:meth:`_lm_head`; None without one, as on the backbone). With
+    ``config.tie_word_embedding`` the decoder's weight is the word-embedding matrix itself.
+    A subclass with an LM head returns it from :meth:`_lm_head`; a task model returns its
+    backbone from :meth:`_bert`.
+
+    Example:
+        >>> from lucid.models import BERT, BERTConfig
+        >>> bert = BERT(BERTConfig(vocab_size=20, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+        ...                        intermediate_size=16))
+        >>> bert.get_input_embeddings().weight.shape, bert.get_output_embeddings()
+        ((20, 8), None)
+    """
+
+    def _bert(self):
+        """The backbone (a :class:`~lucid.models.BERT`): the model itself, or a task model's ``bert``."""
+        return self
+
+    def _lm_head(self):
+        """The :class:`~lucid.models.BERTLMPredictionHead` whose decoder is the output embeddings, or None."""
+        return None
+
+    def get_input_embeddings(self):
+        """The word-embedding layer (an :class:`lucid.nn.Embedding`, ``(vocab_size, hidden_size)``)."""
+        return self._bert().embeddings.word_embeddings
+
+    def set_input_embeddings(self, embedding) -> None:
+        """Replace the word-embedding layer, then :meth:`tie_weights` (a tied LM decoder takes the
+        new matrix).
+
+        Raises:
+            TypeError: ``embedding`` is not an :class:`lucid.nn.Embedding`.
+            ValueError: its shape is not ``(config.vocab_size, config.hidden_size)``.
+            RuntimeError: it is on another device than the model.
+        """
+        if not isinstance(embedding, nn.Embedding):
+            raise TypeError(f"embedding must be a lucid.nn.Embedding, got {type(embedding).__name__}")
+        cfg = self.config
+        if tuple(embedding.weight.shape) != (cfg.vocab_size, cfg.hidden_size):
+            raise ValueError(f"embedding of shape {tuple(embedding.weight.shape)} does not fit the model's "
+                             f"(vocab_size, hidden_size) = {(cfg.vocab_size, cfg.hidden_size)}")
+        _backend.check_on(self.get_input_embeddings().weight.device, embedding.weight, "embedding")
+        self._bert().embeddings.word_embeddings = embedding
+        self.tie_weights()
+
+    def get_output_embeddings(self):
+        """The LM head's vocabulary decoder (an :class:`lucid.nn.Linear`), or None without an LM head."""
+        head = self._lm_head()
+        return None if head is None else head.decoder
+
+    def set_output_embeddings(self, linear) -> None:
+        """Make ``linear`` the LM head's vocabulary decoder (its bias becomes the head's ``bias``),
+        then :meth:`tie_weights`.
+
+        Raises:
+            TypeError: the model has no LM head (the backbone, a classifier), or ``linear`` is not
+                an :class:`lucid.nn.Linear`.
+            ValueError: ``linear`` does not map ``hidden_size`` to ``vocab_size`` with a bias.
+        """
+        head = self._lm_head()
+        if head is None:
+            raise TypeError(f"{type(self).__name__} has no LM head, so no output embeddings to set "
+                            "(get_output_embeddings() is None)")
+        head.set_decoder(linear)
+        self.tie_weights()
+
+    def tie_weights(self) -> None:
+        """With ``config.tie_word_embedding``, make the LM decoder's weight the word-embedding
+        matrix (one Parameter, trained by both uses); nothing to do without an LM head."""
+        head = self._lm_head()
+        if head is not None and self.config.tie_word_embedding:
+            head.tie_to(self.get_input_embeddings().weight)
+
+
 # ---- the base class --------------------------------------------------------------------------
-class TaskModel(PretrainedMixin, nn.Module):
+class TaskModel(SharedMethods, PretrainedMixin, nn.Module):
     """The base of the task models: a :class:`BERTConfig` and a backbone named ``bert``
-    (Hugging Face's name), and the plumbing each ``*_from_text`` method shares.
+    (Hugging Face's name), the :class:`SharedMethods`, and the plumbing each ``*_from_text``
+    method shares.
 
     A subclass builds ``self.bert`` and its head in ``__init__`` after
-    ``super().__init__(config)``, and names its Hugging Face architecture.
+    ``super().__init__(config)``, names its Hugging Face architecture and, with a
+    language-model head, returns it from ``_lm_head``.
 
     Example:
         >>> from lucid.models import BERT, BERTConfig
@@ -284,6 +435,9 @@ class TaskModel(PretrainedMixin, nn.Module):
         if not isinstance(config, BERTConfig):
             raise TypeError(f"config must be a BERTConfig, got {type(config).__name__}")
         self.config = config
+
+    def _bert(self):
+        return self.bert
 
     @property
     def device(self) -> str:

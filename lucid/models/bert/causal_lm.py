@@ -20,8 +20,8 @@ from ..._tensor import Tensor
 from ...nn import functional as F
 from ...nn.kv_cache import KVCache
 from ...random import generator
-from ._scoring import accuracy_tensor, check_reduction, labelled_rows, token_loss, token_targets
-from ._task import IGNORE_INDEX, TaskModel, eval_mode
+from ._scoring import check_reduction, labelled_rows, token_loss, token_targets
+from ._task import IGNORE_INDEX, TaskModel, accuracy, eval_mode
 from .config import BERTConfig
 from .heads import BERTOnlyMLMHead
 from .masked_lm import BERTForMaskedLM
@@ -101,6 +101,7 @@ class BERTForCausalLM(TaskModel):
     # the decoder is tied and aliased exactly as in the masked-LM model
     _saved_aliases = BERTForMaskedLM._saved_aliases
     _tied_names = BERTForMaskedLM._tied_names
+    _lm_head = BERTForMaskedLM._lm_head
 
     def __init__(self, config: BERTConfig):
         super().__init__(config)
@@ -196,7 +197,7 @@ class BERTForCausalLM(TaskModel):
             logits, targets, _, _ = self._labelled(labels, enc, shift_labels, ignore_index, encoder_hidden_states,
                                                    encoder_attention_mask)
             t = targets.data
-            return accuracy_tensor(logits.data.argmax(axis=-1), t, keep=t != ignore_index)
+            return accuracy(logits.data.argmax(axis=-1), t, keep=t != ignore_index)
 
     def get_perplexity(self, labels, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                        inputs_embeds=None, *, shift_labels=True, ignore_index=IGNORE_INDEX,

@@ -1,10 +1,23 @@
-"""Reading and writing BERT checkpoints in the Hugging Face folder layout.
+"""Reading and writing BERT checkpoints: Hugging Face folders, and state dicts saved by the
+original Lucid.
 
 A model folder holds ``config.json`` and ``model.safetensors`` (or shards listed in
 ``model.safetensors.index.json``). Lucid's modules carry the Hugging Face names, so the
-rename table is short: the optional ``bert.`` prefix, legacy ``LayerNorm.gamma/beta``,
-the ``cls.predictions.decoder.bias`` alias of ``cls.predictions.bias``, and the
-``position_ids``/``token_type_ids`` buffers that older checkpoints store but nothing reads.
+rename table (:func:`normalize_key`, :func:`plan_load`) is short and the same for the
+backbone and every head:
+
+* the optional ``bert.`` prefix (a backbone checkpoint into a task model, or the reverse);
+* LayerNorm spellings: legacy ``gamma``/``beta``, and the original Lucid's lower-case
+  ``layernorm`` anywhere in a key;
+* ``cls.predictions.decoder.bias``, the alias of ``cls.predictions.bias`` (the original
+  Lucid stores only the former);
+* copies that carry nothing and are dropped silently: the ``position_ids`` /
+  ``token_type_ids`` buffers when they hold the defaults lucid rebuilds (``0..n-1``, zeros),
+  and the original Lucid's ``bert.output_embeddings.*``, a second copy of the LM decoder;
+* weights a model knows it does not use (pooler weights on a model without a pooler, as the
+  original Lucid saved them for every task; buffers or output embeddings holding anything
+  else): ignored and named in a warning, never a strict-loading error.
+
 Pickled ``pytorch_model.bin`` files are never opened.
 """
 
@@ -12,22 +25,31 @@ from __future__ import annotations
 
 import json
 import os
+import types
 import warnings
 
+import numpy as np
+
+from ... import _backend, nn
+from ..._tensor import Tensor
 from .config import BERTConfig
 
 __all__ = [
     "CONFIG_NAME", "WEIGHTS_NAME", "WEIGHTS_INDEX_NAME", "check_model_folder", "read_config", "read_weights",
-    "normalize_key", "load_into", "save_folder", "label_names", "set_label_names", "PretrainedMixin",
+    "read_weights_from", "normalize_key", "plan_load", "load_into", "save_folder", "label_names",
+    "set_label_names", "PretrainedMixin",
 ]
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 WEIGHTS_INDEX_NAME = "model.safetensors.index.json"
 _PICKLE_NAMES = ("pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack")
-# Buffers some checkpoints store; lucid rebuilds them, so they are neither loaded nor reported.
-_IGNORED_SUFFIXES = ("embeddings.position_ids", "embeddings.token_type_ids")
+# Buffers some checkpoints store (older transformers, the original Lucid); lucid rebuilds them.
+_BUFFER_SUFFIXES = ("embeddings.position_ids", "embeddings.token_type_ids")
 _PREFIX = "bert."
+# The original Lucid's backbone held its task's LM decoder a second time, under this name.
+_OUTPUT_EMBEDDINGS = "bert.output_embeddings."
+_DECODER = "cls.predictions.decoder."
 
 
 def _check_folder(folder) -> str:
@@ -116,19 +138,48 @@ def _shard_names(index: str) -> list:
     return shards
 
 
+def read_weights_from(weights) -> tuple[dict, str]:
+    """``(arrays, source)``: the arrays of a model folder (see :func:`read_weights`) or of one
+    ``.safetensors`` file, and how a message names it.
+
+    Raises:
+        TypeError: ``weights`` is not a path.
+        FileNotFoundError: nothing is at the path, or a folder has no safetensors weights.
+        ValueError: a file that is not a valid safetensors file.
+
+    Example:
+        >>> import numpy as np, os, tempfile
+        >>> from lucid.serialization import save_arrays
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+        >>> save_arrays({"classifier.bias": np.zeros(2, np.float32)}, path)
+        >>> sorted(read_weights_from(path)[0])
+        ['classifier.bias']
+    """
+    from ...serialization import load_arrays
+
+    if not isinstance(weights, (str, os.PathLike)):
+        raise TypeError(f"weights must be a model folder or a .safetensors file, got {type(weights).__name__}")
+    path = os.fspath(weights)
+    if os.path.isdir(path):
+        return read_weights(path), repr(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no model folder or .safetensors file at {path!r}")
+    return load_arrays(path)[0], repr(path)
+
+
 def normalize_key(key: str) -> str:
-    """A checkpoint key under today's Hugging Face names (``gamma``/``beta`` become
-    ``weight``/``bias`` on LayerNorms).
+    """A checkpoint key under today's Hugging Face names: the original Lucid's lower-case
+    ``layernorm`` is ``LayerNorm``, and legacy ``gamma``/``beta`` are ``weight``/``bias``.
 
     Example:
         >>> normalize_key("bert.embeddings.LayerNorm.gamma")
         'bert.embeddings.LayerNorm.weight'
+        >>> normalize_key("bert.encoder.layer.0.output.layernorm.weight")
+        'bert.encoder.layer.0.output.LayerNorm.weight'
     """
-    if key.endswith(".gamma"):
-        return key[: -len("gamma")] + "weight"
-    if key.endswith(".beta"):
-        return key[: -len("beta")] + "bias"
-    return key
+    parts = ["LayerNorm" if p == "layernorm" else p for p in key.split(".")]
+    parts[-1] = {"gamma": "weight", "beta": "bias"}.get(parts[-1], parts[-1])
+    return ".".join(parts)
 
 
 def _resolve(model, name):
@@ -147,56 +198,106 @@ def _match(key, expected, tied):
     return None
 
 
+def _holds_defaults(key, arr) -> bool:
+    """Whether buffer ``arr`` holds what lucid rebuilds: positions ``0..n-1``, token types 0."""
+    arr = np.asarray(arr)
+    if key.endswith("position_ids"):
+        return bool((arr == np.arange(arr.shape[-1] if arr.ndim else 1)).all())
+    return not bool(arr.any())
+
+
+def _unused(key, arr, arrays, has_pooler):
+    """``"drop"`` for a key that carries nothing (a copy, default buffers), ``"ignore"`` for
+    one the model knows it does not use, None for the others (loaded, or unexpected)."""
+    if key.endswith(_BUFFER_SUFFIXES):
+        return "drop" if _holds_defaults(key, arr) else "ignore"
+    if key.startswith(_OUTPUT_EMBEDDINGS):
+        twin = arrays.get(_DECODER + key[len(_OUTPUT_EMBEDDINGS):])
+        return "drop" if twin is not None and np.array_equal(np.asarray(twin), np.asarray(arr)) else "ignore"
+    if not has_pooler and key.startswith(("pooler.", _PREFIX + "pooler.")):
+        return "ignore"
+    return None
+
+
+def plan_load(model, arrays: dict):
+    """What loading checkpoint ``arrays`` into ``model`` means, by the rename table above.
+
+    Returns:
+        ``(values, missing, unexpected, ignored)``: ``values`` maps the model's parameter
+        names (aliases of a tied parameter left out) to arrays; ``missing`` lists the model's
+        names the checkpoint lacks; ``unexpected`` maps checkpoint keys (renamed) that match
+        nothing to their arrays; ``ignored`` lists the keys the model knows it does not use.
+
+    Example:
+        >>> import numpy as np
+        >>> from lucid.models import BERTConfig, BERTForSequenceClassification
+        >>> model = BERTForSequenceClassification(BERTConfig(vocab_size=20, hidden_size=8, num_hidden_layers=1,
+        ...                                                  num_attention_heads=2, intermediate_size=16))
+        >>> values, missing, unexpected, ignored = plan_load(model, {
+        ...     "bert.embeddings.layernorm.weight": np.ones(8), "bert.embeddings.position_ids": np.arange(512)[None],
+        ...     "qa_outputs.bias": np.zeros(2)})
+        >>> list(values), list(unexpected), ignored, len(missing)
+        (['bert.embeddings.LayerNorm.weight'], ['qa_outputs.bias'], [], 24)
+    """
+    state = model.state_dict()
+    tied = model._tied_names() if hasattr(model, "_tied_names") else {}
+    expected = {k for k in state if k not in tied}
+    has_pooler = any(".pooler." in "." + k for k in state)
+    arrays = {normalize_key(k): v for k, v in arrays.items()}
+    # The decoder's bias is the one every transformers version applies (older checkpoints and the
+    # original Lucid hold only it; transformers 5 with untied embeddings keeps a separate, unused
+    # predictions.bias).
+    for k in list(arrays):
+        if k.endswith("cls.predictions.decoder.bias"):
+            arrays[k[: -len("decoder.bias")] + "bias"] = arrays[k]
+    values, unexpected, ignored = {}, {}, []
+    for key, arr in arrays.items():
+        verdict = _unused(key, arr, arrays, has_pooler)
+        if verdict is not None:
+            if verdict == "ignore":
+                ignored.append(key)
+            continue
+        name = _match(key, expected, tied)
+        if name is None:
+            unexpected[key] = arr
+        elif name not in tied:  # a shared parameter is loaded under its own name
+            values[name] = arr
+    return values, sorted(expected - set(values)), dict(sorted(unexpected.items())), sorted(ignored)
+
+
 def load_into(model, arrays: dict, source: str = "checkpoint", warn: bool = True):
-    """Copy checkpoint ``arrays`` into ``model``'s parameters, matching Hugging Face names.
+    """Copy checkpoint ``arrays`` into ``model``'s parameters through :func:`plan_load`.
 
     Parameters the checkpoint lacks keep their fresh initialisation and, like checkpoint
     keys the model does not use, are listed in one ``warnings.warn``.
 
     Returns:
-        ``(missing, unexpected)``: sorted lists of model and checkpoint names.
+        ``(missing, unexpected)``: sorted lists of model and checkpoint names (``unexpected``
+        includes the ignored keys).
 
     Raises:
         ValueError: naming the key and both shapes when a checkpoint array does not fit.
     """
-    state = model.state_dict()
-    tied = model._tied_names() if hasattr(model, "_tied_names") else {}
-    expected = {k for k in state if k not in tied}
-    arrays = {normalize_key(k): v for k, v in arrays.items()}
-    # The decoder's bias is the one every transformers version applies (older checkpoints hold
-    # only it; transformers 5 with untied embeddings keeps a separate, unused predictions.bias).
-    for k in list(arrays):
-        if k.endswith("cls.predictions.decoder.bias"):
-            arrays[k[: -len("decoder.bias")] + "bias"] = arrays[k]
-    loaded, unexpected = set(), []
-    for key, arr in arrays.items():
-        if key.endswith(_IGNORED_SUFFIXES):
-            continue
-        name = _match(key, expected, tied)
-        if name is None:
-            unexpected.append(key)
-            continue
-        if name in tied:
-            continue  # a shared parameter, loaded under its own name
-        param = _resolve(model, name)
-        if tuple(arr.shape) != tuple(param.shape):
+    values, missing, unexpected, ignored = plan_load(model, arrays)
+    params = {name: _resolve(model, name) for name in values}
+    for name, arr in values.items():
+        if tuple(arr.shape) != tuple(params[name].shape):
             raise ValueError(
-                f"{source}: shape mismatch for {key!r}: the checkpoint has {tuple(arr.shape)}, "
-                f"the model expects {tuple(param.shape)}"
+                f"{source}: shape mismatch for {name!r}: the checkpoint has {tuple(arr.shape)}, "
+                f"the model expects {tuple(params[name].shape)}"
             )
-        # in place, so the parameter keeps its array, dtype and device
-        param.data[...] = param.xp.asarray(arr)
-        loaded.add(name)
-    missing = sorted(expected - loaded)
-    unexpected = sorted(unexpected)
-    if warn and (missing or unexpected):
+    for name, arr in values.items():
+        param = params[name]
+        param.data[...] = param.xp.asarray(arr)  # in place, so the parameter keeps its array, dtype and device
+    unused = sorted([*unexpected, *ignored])
+    if warn and (missing or unused):
         parts = []
         if missing:
             parts.append(f"weights not in the checkpoint, newly initialised: {missing}")
-        if unexpected:
-            parts.append(f"checkpoint weights the model does not use: {unexpected}")
+        if unused:
+            parts.append(f"checkpoint weights the model does not use: {unused}")
         warnings.warn(f"{type(model).__name__} from {source}: " + "; ".join(parts), stacklevel=3)
-    return missing, unexpected
+    return missing, unused
 
 
 def save_folder(model, folder, architecture: str, config_extra: dict | None = None) -> None:
@@ -209,7 +310,7 @@ def save_folder(model, folder, architecture: str, config_extra: dict | None = No
     tied = model._tied_names() if hasattr(model, "_tied_names") else {}
     keep = set(getattr(model, "_saved_aliases", ()))
     arrays = {k: v for k, v in model.state_dict().items()
-              if (k not in tied or k in keep) and not k.endswith(_IGNORED_SUFFIXES)}
+              if (k not in tied or k in keep) and not k.endswith(_BUFFER_SUFFIXES)}
     more = {"architectures": [architecture]}
     more.update(config_extra or {})
     # Both files are staged before either replaces its old version: a failed save never leaves
@@ -255,8 +356,107 @@ def set_label_names(config: BERTConfig, names) -> None:
     config.extra["label2id"] = {n: i for i, n in enumerate(names)}
 
 
+class ClassOrInstanceMethod:
+    """A method with two forms: called on the class it runs ``on_class(cls, ...)``, called on an
+    instance ``on_instance(self, ...)``. ``from_pretrained`` is one: the class form builds a
+    model (Hugging Face's way), the instance form loads weights into a built one (the original
+    Lucid's). Documentation tools see the class form, whose docstring covers both.
+
+    Example:
+        >>> class Thing:
+        ...     def _make(cls, n):
+        ...         return [cls.__name__] * n
+        ...     def _fill(self, n):
+        ...         return n
+        ...     both = ClassOrInstanceMethod(_make, _fill)
+        >>> Thing.both(2), Thing().both(5)
+        (['Thing', 'Thing'], 5)
+    """
+
+    def __init__(self, on_class, on_instance):
+        self.on_class, self.on_instance = on_class, on_instance
+        self.__doc__ = on_class.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return types.MethodType(self.on_class, owner)
+        return types.MethodType(self.on_instance, obj)
+
+
+def _build_pretrained(cls, name_or_path, *, device="cpu", **kwargs):
+    """Build a model from a folder: ``Cls.from_pretrained(name_or_path, *, device="cpu", ...)``,
+    or, on a model, load weights into it: ``model.from_pretrained(weights, strict=True)``.
+
+    **On the class** (Hugging Face's way): ``name_or_path`` is a model folder, Hugging Face's
+    (``config.json`` + ``model.safetensors``, with or without the ``bert.`` key prefix, legacy
+    ``gamma``/``beta`` names), one that ``save_pretrained`` wrote, or one holding a state dict
+    saved by the original Lucid (its key names are renamed, see :mod:`.checkpoint`). Weights
+    the checkpoint lacks (a new head) keep their fresh initialisation and are listed in a
+    warning, as are checkpoint keys the model does not use. The model comes back in eval mode
+    (dropout off), on ``device``, which is checked first: ``device="gpu"`` without a GPU fails
+    before anything is read. Other keywords go to the constructor (``num_labels=``).
+
+    **On a model** (the original Lucid's way): ``weights`` is a model folder or a
+    ``.safetensors`` file, its keys in Hugging Face's, lucid's or the original Lucid's names.
+    They are loaded in place through :meth:`load_state_dict` (``strict=True``: a missing or
+    unexpected weight is a ``RuntimeError``) and the model is returned, in the mode and on the
+    device it had.
+
+    Raises:
+        FileNotFoundError: naming the path when it, its ``config.json`` or its safetensors
+            weights are missing (a ``pytorch_model.bin``-only folder gets a message saying that
+            only safetensors is read).
+        ValueError: naming the key and both shapes when a weight does not fit the config.
+        RuntimeError: ``device="gpu"`` without CuPy or a CUDA GPU.
+
+    Example:
+        >>> import tempfile
+        >>> from lucid.models import BERTConfig, BERTForSequenceClassification
+        >>> cfg = BERTConfig(vocab_size=20, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+        ...                  intermediate_size=16)
+        >>> folder = tempfile.mkdtemp()
+        >>> BERTForSequenceClassification(cfg, num_labels=3).save_pretrained(folder)
+        >>> BERTForSequenceClassification.from_pretrained(folder).num_labels
+        3
+        >>> model = BERTForSequenceClassification(cfg, num_labels=3)
+        >>> model.from_pretrained(folder) is model
+        True
+    """
+    _backend.get_xp(device)  # the device first: a missing GPU is said before the weights are read
+    config = read_config(name_or_path)
+    arrays = read_weights(name_or_path)
+    model = cls._from_checkpoint_config(config, arrays, **kwargs)
+    load_into(model, arrays, source=repr(os.fspath(name_or_path)))
+    if device != "cpu":
+        model.to(device)
+    return model.eval()
+
+
+def _load_pretrained(self, weights, strict=True):
+    arrays, source = read_weights_from(weights)
+    _load_state(self, arrays, strict, f"{type(self).__name__}.from_pretrained({source})")
+    return self
+
+
+def _load_state(model, state_dict, strict, source):
+    """:meth:`lucid.nn.Module.load_state_dict` of ``model`` after :func:`plan_load`; the keys it
+    ignores are named in a warning from ``source``, shown at the caller's caller."""
+    if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+        raise TypeError(f"expected a dict-like state_dict, got {type(state_dict).__name__}")
+    arrays = {k: state_dict[k].data if isinstance(state_dict[k], Tensor) else state_dict[k] for k in state_dict}
+    values, _, unexpected, ignored = plan_load(model, arrays)
+    full = {**values, **unexpected}
+    for alias, owner in model._tied_names().items():
+        if owner in values:
+            full[alias] = values[owner]
+    result = nn.Module.load_state_dict(model, full, strict)
+    if ignored:
+        warnings.warn(f"{source}: checkpoint weights the model does not use, ignored: {ignored}", stacklevel=3)
+    return result
+
+
 class PretrainedMixin:
-    """``from_pretrained``/``save_pretrained`` for lucid's BERT models.
+    """``from_pretrained``/``save_pretrained``/``load_state_dict`` for lucid's BERT models.
 
     A model class names its Hugging Face architecture (``_hf_architecture``), may list
     parameter names that alias another parameter (``_tied_names``: alias -> owner) and may
@@ -277,27 +477,29 @@ class PretrainedMixin:
     def _from_checkpoint_config(cls, config, arrays, **kwargs):
         return cls(config, **kwargs)
 
-    @classmethod
-    def from_pretrained(cls, folder, device="cpu", **kwargs):
-        """Load a model folder: Hugging Face's (``config.json`` + ``model.safetensors``, with
-        or without the ``bert.`` key prefix, legacy ``gamma``/``beta`` names) or one that
-        ``save_pretrained`` wrote. Weights the checkpoint lacks (a new head) keep their fresh
-        initialisation and are listed in a warning, as are checkpoint keys the model does not
-        use. The model comes back in eval mode (dropout off), on ``device``.
+    from_pretrained = ClassOrInstanceMethod(_build_pretrained, _load_pretrained)
 
-        Raises:
-            FileNotFoundError: naming the folder when it, its ``config.json`` or its
-                safetensors weights are missing (a ``pytorch_model.bin``-only folder gets a
-                message saying that only safetensors is read).
-            ValueError: naming the key and both shapes when a weight does not fit the config.
+    def load_state_dict(self, state_dict, strict=True):
+        """:meth:`lucid.nn.Module.load_state_dict` through the checkpoint rename table: a state
+        dict in Hugging Face's names, lucid's, or the original Lucid's (lower-case
+        ``layernorm``, ``bert.output_embeddings.*``, no ``cls.predictions.bias``, stored
+        buffers) loads. Keys the model knows it does not use (a pooler on a pooler-less model,
+        say) are named in a warning and do not fail ``strict``; aliases of a tied weight may
+        be given or left out.
+
+        Returns:
+            ``IncompatibleKeys(missing_keys, unexpected_keys)`` in the model's names.
+
+        Example:
+            >>> from lucid.models import BERTConfig, BERTForMaskedLM
+            >>> cfg = BERTConfig(vocab_size=20, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+            ...                  intermediate_size=16)
+            >>> a, b = BERTForMaskedLM(cfg), BERTForMaskedLM(cfg)
+            >>> state = {k.replace("LayerNorm", "layernorm"): v for k, v in a.state_dict().items()}
+            >>> b.load_state_dict(state)
+            <All keys matched successfully>
         """
-        config = read_config(folder)
-        arrays = read_weights(folder)
-        model = cls._from_checkpoint_config(config, arrays, **kwargs)
-        load_into(model, arrays, source=repr(os.fspath(folder)))
-        if device != "cpu":
-            model.to(device)
-        return model.eval()
+        return _load_state(self, state_dict, strict, f"{type(self).__name__}.load_state_dict")
 
     def save_pretrained(self, folder) -> None:
         """Write ``folder/config.json`` (with ``architectures``) and ``folder/model.safetensors``

@@ -1,4 +1,10 @@
-"""Factories for the BERT-Base and BERT-Large task models, with config overrides."""
+"""Factories for the BERT-Base and BERT-Large task models, with config overrides.
+
+Their signatures are the original Lucid's: ``(vocab_size=30522, **overrides)`` and, for the
+classifier, ``(num_labels=2, vocab_size=30522, **overrides)``. The masked-LM models are built
+with ``add_pooling_layer=False`` in their config (the head reads every position), the
+classifiers with a pooler.
+"""
 
 from __future__ import annotations
 
@@ -21,21 +27,21 @@ __all__ = [
 ]
 
 
-def bert_for_masked_lm_base(**overrides) -> BERTForMaskedLM:
-    """A randomly initialised BERT-Base masked-LM model (12 layers, hidden 768, 12 heads,
-    vocabulary 30522); keyword arguments override :class:`BERTConfig` fields.
+def bert_for_masked_lm_base(vocab_size: int = 30522, **overrides) -> BERTForMaskedLM:
+    """A randomly initialised BERT-Base masked-LM model (12 layers, hidden 768, 12 heads);
+    keyword arguments override :class:`BERTConfig` fields.
 
     Example:
         >>> from lucid.models import bert_for_masked_lm_base
-        >>> model = bert_for_masked_lm_base(vocab_size=100, hidden_size=16, num_hidden_layers=1,
-        ...                                 num_attention_heads=2, intermediate_size=32)
-        >>> type(model).__name__, model.config.num_hidden_layers
-        ('BERTForMaskedLM', 1)
+        >>> model = bert_for_masked_lm_base(100, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        ...                                 intermediate_size=32)
+        >>> type(model).__name__, model.config.vocab_size, model.config.num_hidden_layers
+        ('BERTForMaskedLM', 100, 1)
     """
-    return BERTForMaskedLM(BERTConfig.base(**overrides))
+    return BERTForMaskedLM(BERTConfig.base(vocab_size=vocab_size, **_no_pooler(overrides)))
 
 
-def bert_for_masked_lm_large(**overrides) -> BERTForMaskedLM:
+def bert_for_masked_lm_large(vocab_size: int = 30522, **overrides) -> BERTForMaskedLM:
     """A randomly initialised BERT-Large masked-LM model (24 layers, hidden 1024, 16 heads);
     keyword arguments override :class:`BERTConfig` fields.
 
@@ -46,25 +52,31 @@ def bert_for_masked_lm_large(**overrides) -> BERTForMaskedLM:
         >>> model.config.num_attention_heads
         2
     """
-    return BERTForMaskedLM(BERTConfig.large(**overrides))
+    return BERTForMaskedLM(BERTConfig.large(vocab_size=vocab_size, **_no_pooler(overrides)))
 
 
-def bert_for_sequence_classification_base(num_labels: int = 2, **overrides) -> BERTForSequenceClassification:
+def _no_pooler(overrides: dict) -> dict:
+    """``add_pooling_layer=False`` unless the caller says otherwise."""
+    return {"add_pooling_layer": False, **overrides}
+
+
+def bert_for_sequence_classification_base(num_labels: int = 2, vocab_size: int = 30522,
+                                          **overrides) -> BERTForSequenceClassification:
     """A randomly initialised BERT-Base classifier with ``num_labels`` classes; keyword
     arguments override :class:`BERTConfig` fields.
 
     Example:
         >>> from lucid.models import bert_for_sequence_classification_base
-        >>> model = bert_for_sequence_classification_base(num_labels=3, vocab_size=100, hidden_size=16,
-        ...                                               num_hidden_layers=1, num_attention_heads=2,
-        ...                                               intermediate_size=32)
-        >>> model.num_labels
-        3
+        >>> model = bert_for_sequence_classification_base(3, 100, hidden_size=16, num_hidden_layers=1,
+        ...                                               num_attention_heads=2, intermediate_size=32)
+        >>> model.num_labels, model.config.vocab_size
+        (3, 100)
     """
-    return BERTForSequenceClassification(BERTConfig.base(**overrides), num_labels=num_labels)
+    return BERTForSequenceClassification(BERTConfig.base(vocab_size=vocab_size, **overrides), num_labels=num_labels)
 
 
-def bert_for_sequence_classification_large(num_labels: int = 2, **overrides) -> BERTForSequenceClassification:
+def bert_for_sequence_classification_large(num_labels: int = 2, vocab_size: int = 30522,
+                                           **overrides) -> BERTForSequenceClassification:
     """A randomly initialised BERT-Large classifier with ``num_labels`` classes; keyword
     arguments override :class:`BERTConfig` fields.
 
@@ -75,7 +87,7 @@ def bert_for_sequence_classification_large(num_labels: int = 2, **overrides) -> 
         >>> model.num_labels
         2
     """
-    return BERTForSequenceClassification(BERTConfig.large(**overrides), num_labels=num_labels)
+    return BERTForSequenceClassification(BERTConfig.large(vocab_size=vocab_size, **overrides), num_labels=num_labels)
 
 
 # ---- the rest of the family ------------------------------------------------------------------------

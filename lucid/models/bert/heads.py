@@ -70,13 +70,51 @@ class BERTLMPredictionHead(nn.Module):
         self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=True)
         self.apply(lambda m: init_bert_weights(m, config))
         if config.tie_word_embedding and word_embeddings is not None:
-            if tuple(word_embeddings.shape) != (config.vocab_size, config.hidden_size):
-                raise ValueError(
-                    f"tied word embeddings of shape {tuple(word_embeddings.shape)} do not fit the decoder's "
-                    f"{(config.vocab_size, config.hidden_size)}"
-                )
-            self.decoder.weight = word_embeddings
+            self.tie_to(word_embeddings)
         self.decoder.bias = self.bias
+
+    def tie_to(self, word_embeddings) -> None:
+        """Make the decoder's weight the word-embedding Parameter ``word_embeddings`` itself.
+
+        Example:
+            >>> from lucid.models import BERTConfig
+            >>> import lucid.nn as nn
+            >>> head = BERTLMPredictionHead(BERTConfig(vocab_size=30, hidden_size=8, num_attention_heads=2))
+            >>> emb = nn.Embedding(30, 8)
+            >>> head.tie_to(emb.weight)
+            >>> head.decoder.weight is emb.weight
+            True
+        """
+        expected = tuple(self.decoder.weight.shape)
+        if tuple(word_embeddings.shape) != expected:
+            raise ValueError(f"tied word embeddings of shape {tuple(word_embeddings.shape)} do not fit the "
+                             f"decoder's {expected}")
+        self.decoder.weight = word_embeddings
+
+    def set_decoder(self, linear) -> None:
+        """Make ``linear`` (``hidden_size -> vocab_size``, with a bias) the decoder; its bias becomes
+        the head's ``bias``, as in Hugging Face's ``set_output_embeddings``.
+
+        Example:
+            >>> from lucid.models import BERTConfig
+            >>> import lucid.nn as nn
+            >>> head = BERTLMPredictionHead(BERTConfig(vocab_size=30, hidden_size=8, num_attention_heads=2))
+            >>> fc = nn.Linear(8, 30)
+            >>> head.set_decoder(fc)
+            >>> head.decoder is fc, head.bias is fc.bias
+            (True, True)
+        """
+        if not isinstance(linear, nn.Linear):
+            raise TypeError(f"the output embeddings must be a lucid.nn.Linear, got {type(linear).__name__}")
+        expected = tuple(self.decoder.weight.shape)
+        if tuple(linear.weight.shape) != expected or linear.bias is None:
+            got = f"a Linear of weight shape {tuple(linear.weight.shape)}"
+            if linear.bias is None:
+                got += " without a bias"
+            raise ValueError(f"the output embeddings must map hidden_size {expected[1]} to vocab_size {expected[0]} "
+                             f"with a bias (weight shape {expected}), got {got}")
+        self.decoder = linear
+        self.bias = linear.bias
 
     def forward(self, hidden_states):
         return self.decoder(self.transform(hidden_states))

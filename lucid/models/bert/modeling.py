@@ -18,6 +18,7 @@ from ..._tensor import Tensor
 from ...nn import functional as F
 from ...nn.kv_cache import KVCache
 from ...ops.shape import concatenate
+from ._task import SharedMethods, mask_array
 from .checkpoint import PretrainedMixin
 from .config import BERTConfig
 
@@ -82,7 +83,7 @@ def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device, 
         xp, mask = attention_mask.xp, attention_mask.data
     else:
         xp = _backend.get_xp(device)
-        mask = xp.asarray(attention_mask)
+        mask = xp.asarray(mask_array(attention_mask, "attention_mask"))
     dtype = np.dtype(dtype)
     if mask.ndim == 2:
         if tuple(mask.shape) != (batch_size, key_len):
@@ -358,14 +359,18 @@ class BERTPooler(nn.Module):
         return self.activation(self.dense(hidden_states[:, 0]))
 
 
-class BERT(PretrainedMixin, nn.Module):
+class BERT(SharedMethods, PretrainedMixin, nn.Module):
     """The BERT encoder: embeddings, ``num_hidden_layers`` transformer layers and (with
     ``config.add_pooling_layer``) the ``[CLS]`` pooler.
 
     Args:
         config: the model's :class:`BERTConfig`.
-        add_pooling_layer: override ``config.add_pooling_layer`` (the masked-LM model builds
-            its backbone without a pooler, as Hugging Face does).
+        add_pooling_layer: (keyword-only, a lucid addition) override ``config.add_pooling_layer``
+            (the masked-LM model builds its backbone without a pooler, as Hugging Face does).
+
+    It has the methods every BERT model shares: ``get_input_embeddings``,
+    ``set_input_embeddings``, ``get_output_embeddings`` (None: the backbone has no LM head),
+    ``set_output_embeddings`` and ``tie_weights``.
 
     ``forward(input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
     inputs_embeds=None, *, encoder_hidden_states=None, encoder_attention_mask=None,
@@ -399,7 +404,7 @@ class BERT(PretrainedMixin, nn.Module):
 
     _hf_architecture = "BertModel"
 
-    def __init__(self, config: BERTConfig, add_pooling_layer: bool | None = None):
+    def __init__(self, config: BERTConfig, *, add_pooling_layer: bool | None = None):
         super().__init__()
         if not isinstance(config, BERTConfig):
             raise TypeError(f"config must be a BERTConfig, got {type(config).__name__}")

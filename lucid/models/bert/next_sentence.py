@@ -9,26 +9,14 @@ means ``text_b`` is the text that follows ``text_a``; label 1 means it is a rand
 from __future__ import annotations
 
 from ...nn import functional as F
-from ._scoring import accuracy_tensor, check_reduction, class_targets
-from ._task import TaskModel
+from ._scoring import check_reduction, class_targets
+from ._task import TaskModel, accuracy, batch_labels
 from .config import BERTConfig
 from .heads import BERTOnlyNSPHead
 from .modeling import BERT
 from .sequence_classification import BERTForSequenceClassification
 
 __all__ = ["BERTForNextSentencePrediction"]
-
-
-def labels_for(labels, batch):
-    """``labels`` with one int spread over a batch (so ``labels=0`` labels every pair).
-
-    Example:
-        >>> labels_for(1, 3), labels_for([0, 1], 2)
-        ([1, 1, 1], [0, 1])
-    """
-    if isinstance(labels, int) and not isinstance(labels, bool):
-        return [labels] * batch
-    return labels
 
 
 class BERTForNextSentencePrediction(TaskModel):
@@ -90,7 +78,7 @@ class BERTForNextSentencePrediction(TaskModel):
         """Fraction of pairs whose predicted label equals ``labels``, a 0-d float32 tensor."""
         pred = self.predict_labels(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
         labels = class_targets(labels, pred.shape[0], 2, self.device)
-        return accuracy_tensor(pred.data, labels.data)
+        return accuracy(pred.data, labels.data)
 
     def get_loss_from_text(self, tokenizer, text_a, text_b=None, labels=0, *, device=None, reduction="mean",
                            max_length=None):
@@ -108,7 +96,8 @@ class BERTForNextSentencePrediction(TaskModel):
                 ``config.max_position_embeddings``).
         """
         enc = self._encode(tokenizer, text_a, text_b, device, max_length)
-        return self.get_loss(labels_for(labels, enc["input_ids"].shape[0]), **enc, reduction=reduction)
+        labels = batch_labels(labels, enc["input_ids"].shape[0], self.device, broadcast=True)
+        return self.get_loss(labels, **enc, reduction=reduction)
 
     def predict_labels_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None):
         """Tokenize and return :meth:`predict_labels`, ``(batch,)`` int64."""

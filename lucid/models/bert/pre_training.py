@@ -14,13 +14,12 @@ import math
 
 from ..._tensor import Tensor
 from ...nn import functional as F
-from ._scoring import accuracy_tensor, check_reduction, class_targets, labelled_rows, token_loss, token_targets
-from ._task import IGNORE_INDEX, TaskModel, eval_mode
+from ._scoring import check_reduction, class_targets, labelled_rows, token_loss, token_targets
+from ._task import IGNORE_INDEX, TaskModel, accuracy, batch_labels, eval_mode
 from .config import BERTConfig
 from .heads import BERTPreTrainingHeads
 from .masked_lm import BERTForMaskedLM
 from .modeling import BERT
-from .next_sentence import labels_for
 
 __all__ = ["BERTForPreTraining"]
 
@@ -60,6 +59,7 @@ class BERTForPreTraining(TaskModel):
     # the MLM decoder is tied and aliased exactly as in the masked-LM model
     _saved_aliases = BERTForMaskedLM._saved_aliases
     _tied_names = BERTForMaskedLM._tied_names
+    _lm_head = BERTForMaskedLM._lm_head
     _mask_token_id = BERTForMaskedLM._mask_token_id
     create_masked_lm_inputs = BERTForMaskedLM.create_masked_lm_inputs
 
@@ -165,12 +165,12 @@ class BERTForPreTraining(TaskModel):
     def _mlm_accuracy(mlm, ignore_index):
         logits, targets, _, _ = mlm
         t = targets.data
-        return accuracy_tensor(logits.data.argmax(axis=-1), t, keep=t != ignore_index)
+        return accuracy(logits.data.argmax(axis=-1), t, keep=t != ignore_index)
 
     @staticmethod
     def _nsp_accuracy(nsp):
         logits, targets = nsp
-        return accuracy_tensor(logits.data.argmax(axis=-1), targets.data)
+        return accuracy(logits.data.argmax(axis=-1), targets.data)
 
     def get_mlm_accuracy(self, mlm_labels, input_ids=None, attention_mask=None, token_type_ids=None,
                          position_ids=None, inputs_embeds=None, *, ignore_index=IGNORE_INDEX):
@@ -228,6 +228,7 @@ class BERTForPreTraining(TaskModel):
             mask_token_id=tokenizer.mask_token_id if mask_token_id is None else mask_token_id,
             mlm_probability=mlm_probability, mask_replace_prob=mask_replace_prob,
             random_replace_prob=random_replace_prob, ignore_index=ignore_index)
-        return self.get_loss(labels, labels_for(nsp_label, masked.shape[0]), masked, enc["attention_mask"],
+        nsp_labels = batch_labels(nsp_label, masked.shape[0], self.device, broadcast=True)
+        return self.get_loss(labels, nsp_labels, masked, enc["attention_mask"],
                              enc["token_type_ids"], mlm_weight=mlm_weight, nsp_weight=nsp_weight,
                              ignore_index=ignore_index, reduction=reduction)

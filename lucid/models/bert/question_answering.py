@@ -19,8 +19,8 @@ from ... import _backend, nn
 from ..._tensor import Tensor
 from ...nn import functional as F
 from . import _encodings
-from ._scoring import accuracy_tensor, check_reduction
-from ._task import TaskModel, batch_labels, batch_texts, eval_mode, first_out_of_range, resolve_device
+from ._scoring import check_reduction
+from ._task import TaskModel, accuracy, batch_labels, batch_texts, eval_mode, first_out_of_range, resolve_device
 from .config import BERTConfig
 from .modeling import BERT, init_bert_weights
 
@@ -225,7 +225,7 @@ class BERTForQuestionAnswering(TaskModel):
         b, s = starts.shape[0], np.iinfo(np.int64).max  # exact positions: none is clipped here
         hits = ((starts.data == self._positions(start_positions, b, s, "start_positions").data)
                 & (ends.data == self._positions(end_positions, b, s, "end_positions").data))
-        return accuracy_tensor(hits, True)
+        return accuracy(hits, True)
 
     def predict_spans_from_text(self, tokenizer, question, context, *, device=None, max_length=None):
         """Tokenize ``question`` and ``context`` as a pair and return :meth:`predict_spans`

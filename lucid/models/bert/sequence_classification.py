@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...nn import functional as F
-from ._task import TaskModel, accuracy, batch_labels, eval_mode, first_out_of_range
+from ._task import TaskModel, accuracy, batch_labels, eval_mode, first_out_of_range, reduce_losses
 from .config import BERTConfig
 from .heads import BERTClassificationHead
 from .modeling import BERT
@@ -41,8 +41,10 @@ class BERTForSequenceClassification(TaskModel):
         >>> attention_mask = lucid.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
         >>> model(input_ids=input_ids, attention_mask=attention_mask).shape
         (2, 3)
-        >>> model.get_loss(labels=lucid.tensor([0, 2]), input_ids=input_ids, attention_mask=attention_mask).shape
+        >>> model.get_loss(lucid.tensor([0, 2]), input_ids, attention_mask).shape
         ()
+        >>> model.get_loss(lucid.tensor([[0], [2]]), input_ids, attention_mask, reduction=None).shape
+        (2,)
     """
 
     _hf_architecture = "BertForSequenceClassification"
@@ -94,40 +96,49 @@ class BERTForSequenceClassification(TaskModel):
             raise ValueError(f"unknown problem_type {problem!r} in the config")
         return problem
 
-    def _check_class_labels(self, labels):
+    def _class_labels(self, labels):
+        """Integer class labels ``(batch,)`` or ``(batch, 1)`` as ``(batch,)``, checked."""
         if labels.dtype.kind not in "iu":
             raise TypeError(f"class labels must be integers, got dtype {labels.dtype}")
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels.reshape(-1)
         if labels.ndim != 1:
-            raise ValueError(f"class labels must have shape (batch,), got {labels.shape}")
+            raise ValueError(f"class labels must have shape (batch,) or (batch, 1), got {labels.shape}")
         bad = first_out_of_range(labels.data, self.num_labels)
         if bad is not None:
             raise ValueError(f"class labels must be in [0, {self.num_labels}), got {bad}")
+        return labels
 
     def get_loss(self, labels, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                 inputs_embeds=None):
-        """The classification loss (a scalar tensor): cross-entropy for integer class labels
-        ``(batch,)``, mean squared error when ``num_labels == 1``, binary cross-entropy with
-        logits for floating multi-label targets ``(batch, num_labels)``.
+                 inputs_embeds=None, *, reduction="mean"):
+        """The classification loss: cross-entropy for integer class labels, mean squared error
+        when ``num_labels == 1``, binary cross-entropy with logits for floating multi-label
+        targets ``(batch, num_labels)``.
 
         Args:
-            labels: an int, a list or a tensor, one entry per example.
+            labels: an int, a list or a tensor, one entry per example: ``(batch,)`` or
+                ``(batch, 1)``; multi-hot ``(batch, num_labels)`` floats for multi-label.
             input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds: as in
                 :meth:`forward`.
+            reduction: ``"mean"`` (a scalar), ``"sum"`` (over the examples) or ``None``: the
+                ``(batch,)`` per-example losses (for several outputs per example, each
+                example's mean over them, so ``"mean"`` is the mean of this vector).
         """
         logits = self.forward(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
         labels = batch_labels(labels, logits.shape[0], self.device)
         problem = self._problem_type(labels)
-        if problem == "regression":
-            y = labels.astype(logits.dtype)
-            if self.num_labels == 1:
-                return F.mse_loss(logits.reshape(-1), y.reshape(-1))
-            return F.mse_loss(logits, y)
-        if problem == "multi_label_classification":
+        if problem == "single_label_classification":
+            return F.cross_entropy(logits, self._class_labels(labels), reduction=reduction)
+        y = labels.astype(logits.dtype)
+        if problem == "regression" and self.num_labels == 1:
+            losses = F.mse_loss(logits.reshape(-1), y.reshape(-1), reduction=None)
+        elif problem == "regression":
+            losses = F.mse_loss(logits, y, reduction=None).mean(axis=1)
+        else:
             if labels.shape != logits.shape:
                 raise ValueError(f"multi-label targets must have shape {logits.shape}, got {labels.shape}")
-            return F.binary_cross_entropy_with_logits(logits, labels.astype(logits.dtype))
-        self._check_class_labels(labels)
-        return F.cross_entropy(logits, labels)
+            losses = F.binary_cross_entropy_with_logits(logits, y, reduction=None).mean(axis=1)
+        return reduce_losses(losses, reduction)
 
     def predict_labels(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                        inputs_embeds=None):
@@ -143,35 +154,46 @@ class BERTForSequenceClassification(TaskModel):
                              axis=-1)
 
     def get_accuracy(self, labels, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                     inputs_embeds=None) -> float:
-        """Fraction of examples whose predicted class equals ``labels`` (a Python float)."""
+                     inputs_embeds=None):
+        """Fraction of examples whose predicted class equals ``labels`` (``(batch,)`` or
+        ``(batch, 1)``), a 0-d float32 Tensor.
+
+        Raises:
+            ValueError: for a regression model or multi-label targets, which have no class to
+                compare.
+        """
         pred = self.predict_labels(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
         labels = batch_labels(labels, pred.shape[0], self.device)
-        if labels.dtype.kind in "iu":
-            self._check_class_labels(labels)
-        return accuracy(pred.data, labels.data.reshape(-1))
+        problem = self._problem_type(labels)
+        if problem != "single_label_classification":
+            raise ValueError(f"get_accuracy compares one class per example; a {problem.replace('_', ' ')} "
+                             f"problem (labels of dtype {labels.dtype} and shape {labels.shape}) has none")
+        return accuracy(pred.data, self._class_labels(labels).data)
 
-    def get_loss_from_text(self, tokenizer, text_a, text_b=None, labels=None, device=None, max_length=None):
+    def get_loss_from_text(self, tokenizer, text_a, text_b=None, labels=0, *, device=None, reduction="mean",
+                           max_length=None):
         """Tokenize (padding the batch) and return :meth:`get_loss`.
 
         Args:
             tokenizer: a :class:`BERTTokenizerFast`.
             text_a: one string or a list of strings.
             text_b: second segment(s): a string, or a list as long as ``text_a``.
-            labels: an int (one text), a list of ints or a tensor (required).
+            labels: a list or a tensor with one label per text, or one int: the label of every
+                text (default 0, as the original Lucid).
             device: where to run; default the model's device. Another device moves the model there
                 (with a warning). ``"gpu"`` needs CuPy and a CUDA GPU.
+            reduction: as in :meth:`get_loss`.
             max_length: truncate each (pair) encoding to this many tokens (default
                 ``config.max_position_embeddings``, the longest input the model takes).
         """
-        if labels is None:
-            raise ValueError("get_loss_from_text needs labels (an int, a list of ints or a tensor)")
-        return self.get_loss(labels=labels, **self._encode(tokenizer, text_a, text_b, device, max_length))
+        enc = self._encode(tokenizer, text_a, text_b, device, max_length)
+        labels = batch_labels(labels, enc["input_ids"].shape[0], self.device, broadcast=True)
+        return self.get_loss(labels, **enc, reduction=reduction)
 
-    def predict_labels_from_text(self, tokenizer, text_a, text_b=None, device=None, max_length=None):
+    def predict_labels_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None):
         """Tokenize and return :meth:`predict_labels`, ``(batch,)`` int64."""
         return self.predict_labels(**self._encode(tokenizer, text_a, text_b, device, max_length))
 
-    def predict_proba_from_text(self, tokenizer, text_a, text_b=None, device=None, max_length=None):
+    def predict_proba_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None):
         """Tokenize and return :meth:`predict_proba`, ``(batch, num_labels)``."""
         return self.predict_proba(**self._encode(tokenizer, text_a, text_b, device, max_length))

@@ -14,8 +14,8 @@ import numpy as np
 
 from ...nn import functional as F
 from . import _encodings
-from ._scoring import accuracy_tensor, check_num_labels, check_reduction, token_targets
-from ._task import IGNORE_INDEX, TaskModel, batch_texts, eval_mode, resolve_device
+from ._scoring import check_num_labels, check_reduction, token_targets
+from ._task import IGNORE_INDEX, TaskModel, accuracy, batch_texts, eval_mode, resolve_device
 from .checkpoint import label_names
 from .config import BERTConfig
 from .heads import BERTClassificationHead
@@ -131,7 +131,7 @@ class BERTForTokenClassification(TaskModel):
         is labelled). Eval mode, no graph."""
         pred = self.predict_token_labels(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
         labels = token_targets(labels, pred.shape, self.num_labels, ignore_index, self.device)
-        return accuracy_tensor(pred.data, labels.data, keep=labels.data != ignore_index)
+        return accuracy(pred.data, labels.data, keep=labels.data != ignore_index)
 
     # ---- text ------------------------------------------------------------------------------------
     def _word_label_batch(self, tokenizer, texts_a, texts_b, word_labels, ignore_index, device, max_length):

@@ -196,3 +196,47 @@ def test_untied_masked_lm_round_trip(tmp_path):
     loaded = _quiet(BERTForMaskedLM.from_pretrained, tmp_path / "u")
     assert loaded.config.tie_word_embedding is False
     np.testing.assert_array_equal(_out(loaded), _out(model))
+
+
+# ---- from_pretrained: the class form builds, the instance form loads ---------------------------
+def test_one_from_pretrained_with_two_forms(tmp_path):
+    import inspect
+
+    for cls in (BERT, BERTForMaskedLM, BERTForSequenceClassification):
+        assert "from_pretrained" not in vars(cls)  # all share the one descriptor
+        assert str(inspect.signature(cls.from_pretrained)) == "(name_or_path, *, device='cpu', **kwargs)"
+        assert str(inspect.signature(cls(BERTConfig(**TINY)).from_pretrained)) == "(weights, strict=True)"
+    doc = BERTForMaskedLM.from_pretrained.__doc__
+    assert "On the class" in doc and "On a model" in doc
+
+
+@pytest.mark.parametrize("cls", [BERT, BERTForMaskedLM, BERTForSequenceClassification])
+def test_instance_form_loads_a_folder_or_a_file_into_the_model(cls, tmp_path):
+    source = _perturb(cls(BERTConfig(**TINY)))
+    source.save_pretrained(tmp_path / "m")
+    for weights in (tmp_path / "m", str(tmp_path / "m" / "model.safetensors")):
+        model = cls(BERTConfig(**TINY)).eval()
+        assert _quiet(model.from_pretrained, weights) is model
+        np.testing.assert_array_equal(_out(model), _out(source))
+
+
+def test_instance_form_is_strict_unless_told(tmp_path):
+    backbone = _perturb(BERT(BERTConfig(**TINY)))
+    backbone.save_pretrained(tmp_path / "b")
+    clf = BERTForSequenceClassification(BERTConfig(**TINY)).eval()
+    with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "classifier\.weight", "classifier\.bias"'):
+        clf.from_pretrained(tmp_path / "b")
+    assert clf.from_pretrained(tmp_path / "b", strict=False) is clf
+    np.testing.assert_array_equal(_out(clf.bert), _out(backbone))
+
+
+@pytest.mark.skipif(lucid.gpu_available(), reason="checks the error on a machine without a GPU")
+def test_gpu_device_is_checked_before_anything_is_read(tmp_path):
+    BERTForMaskedLM(BERTConfig(**TINY)).save_pretrained(tmp_path / "m")
+    (tmp_path / "m" / "model.safetensors").write_bytes(b"corrupt")  # reading it would be a ValueError
+    with pytest.raises(RuntimeError, match="CuPy|CUDA"):
+        BERTForMaskedLM.from_pretrained(tmp_path / "m", device="gpu")
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        BERTForMaskedLM.from_pretrained(tmp_path / "m", device="tpu")
+    with pytest.raises(ValueError, match="not a valid safetensors file"):
+        BERTForMaskedLM.from_pretrained(tmp_path / "m")  # the folder really is unreadable

@@ -190,3 +190,19 @@ def test_callable_activation_runs_but_cannot_be_saved(tmp_path):
 def test_presets(preset, shape):
     c = getattr(BERTConfig, preset)()
     assert (c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.intermediate_size) == shape
+
+
+@pytest.mark.parametrize("name, value", [("initializer_range", float("nan")), ("initializer_range", float("inf")),
+                                         ("layer_norm_eps", float("inf")), ("layer_norm_eps", float("nan"))])
+def test_non_finite_init_range_and_eps_are_refused_everywhere(name, value, tmp_path):
+    # a NaN initializer_range would build a NaN model; an infinite eps, a constant one
+    message = rf"{name} must be a finite number .*, got {value}"
+    with pytest.raises(ValueError, match=message):
+        BERTConfig(**{name: value})
+    with pytest.raises(ValueError, match=message):
+        BERTConfig().replace(**{name: value})
+    BERTConfig().save_pretrained(tmp_path)
+    data = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**data, name: value}))  # json writes NaN / Infinity
+    with pytest.raises(ValueError, match=rf"config\.json.*{message}"):
+        BERTConfig.from_pretrained(tmp_path)

@@ -17,7 +17,7 @@ def test_factories_apply_overrides(tiny, tiny_kwargs):
     from lucid import models
 
     m = models.bert_for_masked_lm_base(**tiny_kwargs)
-    assert isinstance(m, BERTForMaskedLM) and m.config == tiny()
+    assert isinstance(m, BERTForMaskedLM) and m.config == tiny(add_pooling_layer=False)
     m = models.bert_for_masked_lm_large(**tiny_kwargs)
     assert m.config.intermediate_size == 48
     c = models.bert_for_sequence_classification_base(num_labels=5, **tiny_kwargs)

@@ -234,3 +234,26 @@ def test_exactly_one_of_ids_and_embeds(models):
         models["CLS"]()
     with pytest.raises(ValueError, match="exactly one of input_ids and inputs_embeds"):
         models["MLM"](input_ids=IDS, inputs_embeds=lucid.zeros(2, 4, 8))
+
+
+# ---- masks holding None, text that is not valid Unicode -----------------------------------------
+@pytest.mark.parametrize("mask", [[[1, 1, None, 1], [1, 1, 1, 0]], np.array([[1, 1, 1, 1], [1, None, 1, 0]])],
+                         ids=["list", "object-array"])
+def test_attention_mask_holding_none_is_a_type_error(models, mask):
+    # NumPy makes an object array of it, whose None reads as False: "masked", a silent wrong result
+    for name, fn in _calls(models):
+        with pytest.raises(TypeError, match=r"attention_mask must hold numbers .*got None"):
+            fn(input_ids=IDS, attention_mask=mask)
+    with pytest.raises(TypeError, match=r"attention_mask must hold numbers .*got None"):
+        models["MLM"].create_masked_lm_inputs(lucid.tensor(IDS), mask, mask_token_id=4)
+    with pytest.raises(TypeError, match=r"special_tokens_mask must hold numbers .*got None"):
+        models["MLM"].create_masked_lm_inputs(lucid.tensor(IDS), special_tokens_mask=mask, mask_token_id=4)
+
+
+def test_text_that_is_not_valid_unicode_names_the_text(models):
+    tok = BERTTokenizerFast(vocab={w: i for i, w in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a"])})
+    with pytest.raises(ValueError, match=r"texts\[1\] is not valid Unicode: it holds the lone surrogate "
+                                         r"'\\ud800' at index 2"):
+        models["CLS"].predict_labels_from_text(tok, ["a", "a \ud800"])
+    with pytest.raises(ValueError, match=r"text_pairs\[0\] is not valid Unicode"):
+        models["MLM"].get_loss_from_text(tok, ["a"], ["\udfff"])

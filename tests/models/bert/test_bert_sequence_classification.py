@@ -93,9 +93,10 @@ def test_classification_from_text(tokenizer, tiny):
     model = BERTForSequenceClassification(tiny(), num_labels=2)
     loss = model.get_loss_from_text(tokenizer=tokenizer, text_a="This movie is excellent.", labels=1)
     assert loss.shape == ()
-    enc = tokenizer.batch_encode(["This movie is excellent."], return_tensor=True)
+    enc = tokenizer.batch_encode_plus(["This movie is excellent."])
     model.eval()
-    direct = model.get_loss(labels=[1], **enc)
+    direct = model.get_loss(labels=[1], input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                            token_type_ids=enc["token_type_ids"])
     assert abs(model.get_loss_from_text(tokenizer, "This movie is excellent.", labels=1).item() - direct.item()) < 1e-6
     texts = ["the movie is excellent", "the movie is bad", "a"]
     for labels in ([1, 0, 0], lucid.tensor([1, 0, 0])):

@@ -18,8 +18,8 @@ from lucid.models.bert import _task
 
 def test_from_text_argument_errors(tokenizer, tiny):
     model = BERTForSequenceClassification(tiny())
-    with pytest.raises(ValueError, match="needs labels"):
-        model.get_loss_from_text(tokenizer, "the movie")
+    with pytest.raises(ValueError, match="got 2 labels for a batch of 3"):
+        model.get_loss_from_text(tokenizer, ["a", "b", "c"], labels=[0, 1])
     with pytest.raises(ValueError, match="text_b must be a list of 2 strings"):
         model.predict_labels_from_text(tokenizer, ["a", "b"], text_b=["a"])
     with pytest.raises(ValueError, match="text_b must be one string"):

@@ -42,7 +42,9 @@ BAD = [None, 5, 3.5, b"bytes", ["nested", ["list"]], {"a": 1}, lucid.tensor([1, 
 @pytest.mark.parametrize("bad", BAD, ids=lambda v: type(v).__name__)
 @pytest.mark.parametrize("method", ["encode", "__call__", "tokenize"])
 def test_non_str_text_raises_type_error(toks, method, bad):
-    with pytest.raises(TypeError, match=rf"text must be a str, got {type(bad).__name__}"):
+    # the tokenizer called on a list encodes a batch: the message names the item
+    what = r"texts\[1\]" if method == "__call__" and isinstance(bad, list) else "text"
+    with pytest.raises(TypeError, match=rf"{what} must be a str, got {type(bad).__name__}"):
         getattr(toks[0], method)(bad)
 
 
@@ -54,22 +56,29 @@ def test_non_str_in_every_entry_point(toks, bad):
         tok.encode_plus(bad)
     with pytest.raises(TypeError, match=rf"text_a must be a str, got {name}"):
         tok.encode_pretraining_inputs(bad)
-    with pytest.raises(TypeError, match=rf"texts must be a str or a list of str, got {name}"):
-        tok.batch_encode(bad)
-    with pytest.raises(TypeError, match=rf"texts\[1\] must be a str, got {name}"):
-        tok.batch_encode(["fine", bad, "also fine"])
+    for batch_encode in (tok.batch_encode, tok.batch_encode_plus):
+        with pytest.raises(TypeError, match=rf"texts must be a str or a list of str, got {name}"):
+            batch_encode(bad)
+        with pytest.raises(TypeError, match=rf"texts\[1\] must be a str, got {name}"):
+            batch_encode(["fine", bad, "also fine"])
     with pytest.raises(TypeError, match=rf"texts\[0\] must be a str, got {name}"):
         tok.encode_plus([bad])
     if bad is not None:  # None is "no second text"
         with pytest.raises(TypeError, match=rf"text_b must be a str, got {name}"):
-            tok.encode("fox", bad)
+            tok.encode("fox", text_b=bad)
+        with pytest.raises(TypeError, match=rf"text_b must be a str, got {name}"):
+            tok.encode_plus("fox", bad)
     with pytest.raises(TypeError, match=rf"text_pairs\[0\] must be a str, got {name}"):
-        tok.batch_encode(["fox"], [bad])
+        tok.batch_encode_plus(["fox"], [bad])
+    with pytest.raises(TypeError, match=rf"text_pairs\[0\] must be a str, got {name}"):
+        tok.batch_encode(["fox"], text_pairs=[bad])
 
 
 def test_bool_second_text_is_refused(toks):
     with pytest.raises(TypeError, match="text_b must be a str or None, got bool"):
-        toks[0].encode("fox", False)
+        toks[0].encode_plus("fox", False)
+    with pytest.raises(TypeError, match="text_b must be a str, got bool"):
+        toks[0].encode("fox", text_b=False)
 
 
 def test_non_ids_to_decode_raise_type_error(toks):
@@ -104,15 +113,15 @@ def test_empty_strings_only_carry_special_tokens(toks):
     assert tok.encode("") == [tok.cls_token_id, tok.sep_token_id]
     assert tok.encode("", add_special_tokens=False) == [] and tok.tokenize("   ") == []
     assert tok.decode(tok.encode(" \t\n")) == ""
-    assert tok.encode("", "") == hf.encode("", "")
-    assert tok.encode("", "fox") == hf.encode("", "fox") == [tok.cls_token_id, tok.sep_token_id, VOCAB["fox"],
-                                                             tok.sep_token_id]
+    assert tok.encode("", text_b="") == hf.encode("", "")
+    assert tok.encode("", text_b="fox") == hf.encode("", "fox") == [tok.cls_token_id, tok.sep_token_id, VOCAB["fox"],
+                                                                    tok.sep_token_id]
 
 
 def test_batch_of_empty_and_real_texts_pads_correctly(toks):
     ours, hf = toks
     texts = ["", "   ", "the fox runs", "\n"]
-    enc = ours.batch_encode(texts, padding=True, return_tensor=True)
+    enc = ours.batch_encode_plus(texts, truncation=False)
     want = hf(texts, padding=True, return_tensors="np")
     for key in ("input_ids", "token_type_ids", "attention_mask"):
         np.testing.assert_array_equal(enc[key].numpy(), want[key], err_msg=key)
@@ -155,8 +164,8 @@ def test_long_pairs_truncate_longest_first_like_transformers(toks, a_len, b_len)
         want = hf(a, b, truncation="longest_first", max_length=max_length)
         assert got["input_ids"] == want["input_ids"] and got["token_type_ids"] == want["token_type_ids"], max_length
         assert len(got["input_ids"]) == max_length
-    batch = ours.batch_encode([a, b, "fox"], [b, a, "dog"], padding=True, truncation=True, max_length=21)
-    assert batch["input_ids"] == hf([a, b, "fox"], [b, a, "dog"], padding=True, truncation=True,
+    batch = ours.batch_encode([a, b, "fox"], padding=True, truncation=True, max_length=21, text_pairs=[b, a, "dog"])
+    assert batch == hf([a, b, "fox"], [b, a, "dog"], padding=True, truncation=True,
                                     max_length=21)["input_ids"]
 
 
@@ -173,9 +182,9 @@ def test_two_very_long_texts_as_a_pair_stay_cheap(toks):
         n = 6 * max_length + 60  # characters: > max_length tokens of each text
         want = hf(LONG_TEXT[:n], b_text[:n], truncation="longest_first", max_length=max_length)
         assert got["input_ids"] == want["input_ids"] and got["token_type_ids"] == want["token_type_ids"]
-    enc = ours.batch_encode([LONG_TEXT] * 3, [b_text] * 3, padding=True, truncation=True, max_length=32,
-                            return_tensor=True)
-    assert enc["input_ids"].shape == (3, 32)
+    enc = ours.batch_encode([LONG_TEXT] * 3, padding=True, truncation=True, max_length=32, return_tensor=True,
+                            text_pairs=[b_text] * 3)
+    assert enc.shape == (3, 32)
 
 
 def test_very_long_word_becomes_unk(toks):
@@ -187,7 +196,7 @@ def test_very_long_word_becomes_unk(toks):
 def test_batch_of_long_and_short_texts_truncates_and_pads(toks):
     ours, hf = toks
     texts = [LONG_TEXT, "fox", LONG_TEXT[:300]]
-    enc = ours.batch_encode(texts, padding=True, truncation=True, max_length=16, return_tensor=True)
+    enc = ours.batch_encode_plus(texts, max_length=16)
     assert enc["input_ids"].shape == (3, 16)
     want = hf(texts, padding=True, truncation=True, max_length=16, return_tensors="np")
     np.testing.assert_array_equal(enc["input_ids"].numpy(), want["input_ids"])
@@ -215,13 +224,13 @@ _text = st.lists(st.one_of(st.text(st.characters(blacklist_categories=("Cs",)), 
 @given(texts=st.lists(_text, min_size=1, max_size=3), max_length=st.integers(2, 24))
 def test_random_unicode_through_tokenizer_and_model_never_crashes(toks, model_cfg, texts, max_length):
     tok = toks[0]
-    enc = tok.batch_encode(texts, padding=True, truncation=True, max_length=max_length, return_tensor=True)
+    enc = tok.batch_encode_plus(texts, max_length=max_length)
     ids = enc["input_ids"].numpy()
     assert ids.shape[0] == len(texts) and ids.shape[1] <= max_length
     assert ids.min() >= 0 and ids.max() < len(VOCAB)
     if ids.shape[1] >= 2:  # a max_length of 2 still holds [CLS] [SEP]
         assert (ids[:, 0] == tok.cls_token_id).all()
-    logits = _tiny_model(model_cfg)(**enc)
+    logits = _tiny_model(model_cfg)(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
     assert np.isfinite(logits.numpy()).all()
     for text in texts:  # decoding is a fixed point after one round
         once = tok.decode(tok.encode(text))
@@ -252,3 +261,21 @@ def _tiny_model(cfg):
         lucid.random.seed(0)
         _MODELS["clf"] = BERTForSequenceClassification(cfg, num_labels=2).eval()
     return _MODELS["clf"]
+
+
+# ---- text that is not valid Unicode -------------------------------------------------------------
+def test_lone_surrogate_is_a_value_error_naming_the_text(toks):
+    tok = toks[0]
+    msg = r"is not valid Unicode: it holds the lone surrogate '\\ud800' at index 4"
+    for call in (tok.encode, tok.tokenize, tok, tok.encode_plus, tok.encode_pretraining_inputs):
+        with pytest.raises(ValueError, match=r"^text " + msg):
+            call("fox \ud800")
+    with pytest.raises(ValueError, match=r"^text_b " + msg):
+        tok.encode("fox", text_b="fox \ud800")
+    with pytest.raises(ValueError, match=r"^texts\[2\] " + msg):
+        tok.batch_encode(["fox", "dog", "fox \ud800"], padding=True, return_tensor=True)
+    with pytest.raises(ValueError, match=r"^text_pairs\[1\] " + msg):
+        tok.batch_encode_plus(["fox", "dog"], ["dog", "fox \ud800"], max_length=8)  # through the truncation path
+    with pytest.raises(ValueError, match=r"^texts\[0\] .*'\\udfff' at index 0"):
+        tok(["\udfff"])
+    assert tok.encode("fox \U0001F98A") == tok.encode("fox [UNK]")  # a real astral character is fine

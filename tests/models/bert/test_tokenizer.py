@@ -7,6 +7,8 @@ import lucid
 from lucid.models import BERTTokenizerFast
 from tokenizer_samples import HARD_TEXTS, PAIRS, SPECIALS, TRAIN_CORPUS, train_vocab
 
+KEYS = ("input_ids", "token_type_ids", "attention_mask", "special_tokens_mask")
+
 transformers = pytest.importorskip("transformers")
 
 # (lucid options, the vocabulary's normalizer options) for cased and uncased vocabularies.
@@ -64,7 +66,7 @@ def test_tokenize_and_encode_each_text(pair):
 
 def test_batch_encode_padded_matches(pair):
     ours, hf = pair
-    enc = ours.batch_encode(HARD_TEXTS, padding=True, return_special_tokens_mask=True)
+    enc = ours.batch_encode_plus(HARD_TEXTS, truncation=False, return_tensor=False)
     ref = hf(HARD_TEXTS, padding=True)
     assert enc["input_ids"] == ref["input_ids"]
     assert enc["token_type_ids"] == ref["token_type_ids"]
@@ -74,7 +76,7 @@ def test_batch_encode_padded_matches(pair):
 
 def test_batch_encode_unpadded_matches(pair):
     ours, hf = pair
-    enc = ours.batch_encode(HARD_TEXTS, return_special_tokens_mask=True)
+    enc = ours.batch_encode_plus(HARD_TEXTS, padding=False, truncation=False, return_tensor=False)
     ref = hf(HARD_TEXTS)
     for key in ("input_ids", "token_type_ids", "attention_mask"):
         assert enc[key] == ref[key], key
@@ -87,8 +89,7 @@ def test_pairs_truncate_longest_first_like_transformers(uncased, max_length):
     a = [p[0] for p in PAIRS]
     b = [p[1] for p in PAIRS]
     for padding in (False, True, "max_length"):
-        enc = ours.batch_encode(a, b, padding=padding, truncation=True, max_length=max_length,
-                                return_special_tokens_mask=True)
+        enc = ours.batch_encode_plus(a, b, padding=padding, max_length=max_length, return_tensor=False)
         ref = hf(a, b, padding=padding, truncation=True, max_length=max_length)
         for key in ("input_ids", "token_type_ids", "attention_mask"):
             assert enc[key] == ref[key], (key, padding)
@@ -100,12 +101,12 @@ def test_pairs_match_each_config(pair):
     ours, hf = pair
     a = [p[0] for p in PAIRS]
     b = [p[1] for p in PAIRS]
-    enc = ours.batch_encode(a, b, padding="longest", truncation=True, max_length=24)
+    enc = ours.batch_encode_plus(a, b, padding="longest", max_length=24, return_tensor=False)
     ref = hf(a, b, padding="longest", truncation=True, max_length=24)
     for key in ("input_ids", "token_type_ids", "attention_mask"):
         assert enc[key] == ref[key], key
     for x, y in PAIRS:
-        assert ours.encode(x, y) == hf.encode(x, y)
+        assert ours.encode(x, text_b=y) == hf.encode(x, y)
         plus = ours.encode_plus(x, y)
         ref_plus = hf(x, y)
         assert plus == {k: ref_plus[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
@@ -114,19 +115,19 @@ def test_pairs_match_each_config(pair):
 def test_single_texts_truncate_and_pad_to_max_length(uncased):
     ours, hf = uncased
     for max_length in (2, 3, 7, 64):
-        enc = ours.batch_encode(HARD_TEXTS, padding="max_length", truncation=True, max_length=max_length)
+        enc = ours.batch_encode_plus(HARD_TEXTS, padding="max_length", max_length=max_length, return_tensor=False)
         ref = hf(HARD_TEXTS, padding="max_length", truncation=True, max_length=max_length)
         assert enc["input_ids"] == ref["input_ids"]
         assert enc["attention_mask"] == ref["attention_mask"]
     # padding="max_length" without truncation leaves longer rows long, as transformers does
     enc = ours.batch_encode(HARD_TEXTS, padding="max_length", max_length=6)
-    assert enc["input_ids"] == hf(HARD_TEXTS, padding="max_length", max_length=6)["input_ids"]
+    assert enc == hf(HARD_TEXTS, padding="max_length", max_length=6)["input_ids"]
 
 
 def test_truncation_defaults_to_model_max_length(uncased):
     ours, hf = uncased
     long_text = "the quick brown fox " * 200  # 800 words, far over 512 tokens
-    enc = ours.batch_encode([long_text, "short"], ["and a pair", "b"], padding=True, truncation=True)
+    enc = ours.batch_encode_plus([long_text, "short"], ["and a pair", "b"], return_tensor=False)
     ref = hf([long_text, "short"], ["and a pair", "b"], padding=True, truncation=True)
     assert len(enc["input_ids"][0]) == 512 == ours.model_max_length
     assert enc["input_ids"] == ref["input_ids"]
@@ -134,7 +135,7 @@ def test_truncation_defaults_to_model_max_length(uncased):
     assert len(ours.encode(long_text, truncation=True)) == 512
     assert len(ours.encode(long_text)) > 512  # no truncation unless asked
     short = BERTTokenizerFast(vocab=ours.get_vocab(), model_max_length=10)
-    assert len(short.batch_encode(long_text, truncation=True)["input_ids"][0]) == 10
+    assert len(short.batch_encode(long_text, truncation=True)[0]) == 10
 
 
 def test_pretraining_inputs_mark_every_special_token(pair):
@@ -191,7 +192,7 @@ def test_trained_vocab_parity_on_larger_vocab():
     vocab = train_vocab(vocab_size=2000, corpus=TRAIN_CORPUS + HARD_TEXTS)
     ours = BERTTokenizerFast(vocab=vocab)
     hf = transformers.BertTokenizerFast(vocab=dict(vocab))
-    assert ours.batch_encode(HARD_TEXTS)["input_ids"] == hf(HARD_TEXTS)["input_ids"]
+    assert ours.batch_encode(HARD_TEXTS) == hf(HARD_TEXTS)["input_ids"]
     assert ours.tokenize("the quick brown fox") == ["the", "quick", "brown", "fox"]
 
 
@@ -202,8 +203,8 @@ def test_decode_round_trip_of_vocabulary_words(uncased):
     assert ours.decode(ours.encode(text)) == text
     assert ours.decode(ours.encode(text, add_special_tokens=False)) == text
     assert ours.decode(ours.encode(text, return_tensor=True)) == text
-    assert ours.batch_decode(ours.batch_encode([text, "the dog"], padding=True, return_tensor=True)["input_ids"]) \
-        == [text, "the dog"]
+    batch = ours.batch_encode([text, "the dog"], padding=True, return_tensor=True)
+    assert ours.batch_decode(batch) == [text, "the dog"]
 
 
 def test_decode_normalizes_like_the_tokenizer(uncased):
@@ -226,23 +227,23 @@ def test_tensor_outputs(uncased):
     assert plus["token_type_ids"].tolist() == [hf("the fox", "a dog")["token_type_ids"]]
     pre = ours.encode_pretraining_inputs("the [MASK] fox", return_tensor=True)
     assert pre["special_tokens_mask"].tolist() == [[1, 0, 1, 0, 1]]
-    batch = ours.batch_encode(["the fox", "a"], ["dog", "the lazy dog"], padding=True, return_tensor=True,
-                              return_special_tokens_mask=True)
+    batch = ours.batch_encode_plus(["the fox", "a"], ["dog", "the lazy dog"], truncation=False)
     ref = hf(["the fox", "a"], ["dog", "the lazy dog"], padding=True)
     for key in ("input_ids", "token_type_ids", "attention_mask"):
         assert batch[key].dtype == np.int64 and batch[key].tolist() == ref[key]
     assert batch["special_tokens_mask"].tolist() == _hf_special_mask(hf, ref["input_ids"])
-    empty = ours.batch_encode([], padding=True, return_tensor=True)
-    assert empty["input_ids"].shape == (0, 0)
-    assert ours.batch_encode([]) == {"input_ids": [], "token_type_ids": [], "attention_mask": []}
+    empty = ours.batch_encode_plus([])
+    assert empty["input_ids"].shape == (0, 0) and sorted(empty) == sorted(KEYS)
+    assert ours.batch_encode_plus([], return_tensor=False) == {k: [] for k in KEYS}
+    assert ours.batch_encode([]) == [] and ours.batch_encode([], return_tensor=True).shape == (0, 0)
 
 
 def test_batch_encode_takes_one_string_or_a_list(uncased):
     ours, hf = uncased
-    one = ours.batch_encode("the fox", "a dog", padding=True, truncation=True, max_length=32, return_tensor=True)
+    one = ours.batch_encode_plus("the fox", "a dog", max_length=32)
     assert one["input_ids"].tolist() == [hf.encode("the fox", "a dog")]
-    listed = ours.batch_encode(("the fox",), ["a dog"])
-    assert listed["input_ids"] == [hf.encode("the fox", "a dog")]
+    assert ours.batch_encode(("the fox",), text_pairs=["a dog"]) == [hf.encode("the fox", "a dog")]
+    assert ours.batch_encode("the fox", text_pairs="a dog") == [hf.encode("the fox", "a dog")]
     # a list given to encode_plus / encode_pretraining_inputs is a padded batch
     batch = ours.encode_pretraining_inputs(["the fox", "a"], ["dog", "the lazy dog"], return_tensor=True)
     assert batch["input_ids"].tolist() == hf(["the fox", "a"], ["dog", "the lazy dog"], padding=True)["input_ids"]
@@ -252,7 +253,7 @@ def test_batch_encode_takes_one_string_or_a_list(uncased):
 def test_pad_to_multiple_of(uncased):
     ours, hf = uncased
     enc = ours.batch_encode(["the fox", "a"], padding=True, pad_to_multiple_of=8)
-    assert enc["input_ids"] == hf(["the fox", "a"], padding=True, pad_to_multiple_of=8)["input_ids"]
+    assert enc == hf(["the fox", "a"], padding=True, pad_to_multiple_of=8)["input_ids"]
 
 
 def test_settings_do_not_leak_between_calls(uncased):
@@ -260,7 +261,7 @@ def test_settings_do_not_leak_between_calls(uncased):
     ours.batch_encode(["the fox"] * 3, padding="max_length", truncation=True, max_length=4)
     assert ours.encode("the quick brown fox jumps") == hf.encode("the quick brown fox jumps")
     assert ours.tokenize("the quick brown fox") == hf.tokenize("the quick brown fox")
-    assert ours.batch_encode(["a", "the fox"])["input_ids"] == hf(["a", "the fox"])["input_ids"]
+    assert ours.batch_encode(["a", "the fox"]) == hf(["a", "the fox"])["input_ids"]
 
 
 @pytest.mark.skipif(lucid.gpu_available(), reason="checks the CPU-only error")
@@ -272,7 +273,7 @@ def test_gpu_device_without_gpu_says_so(uncased):
 
 def test_tensors_on_device(uncased, device):
     ours, hf = uncased
-    enc = ours.batch_encode(["the fox", "a"], padding=True, return_tensor=True, device=device)
+    enc = ours.batch_encode_plus(["the fox", "a"], device=device)
     assert enc["input_ids"].device == device
     assert enc["input_ids"].tolist() == hf(["the fox", "a"], padding=True)["input_ids"]
     assert ours.encode("the fox", return_tensor=True, device=device).device == device
@@ -287,7 +288,7 @@ def test_train_from_iterator_puts_special_tokens_first():
     assert tok.vocab_size <= 300 and {"the", "fox", "##s", "."} <= set(tok.get_vocab())
     assert "The" not in tok.get_vocab()  # uncased by default
     hf = transformers.BertTokenizerFast(vocab=tok.get_vocab())
-    assert tok.batch_encode(HARD_TEXTS)["input_ids"] == hf(HARD_TEXTS)["input_ids"]
+    assert tok.batch_encode(HARD_TEXTS) == hf(HARD_TEXTS)["input_ids"]
 
 
 def test_fit_replaces_the_vocabulary_in_place():
@@ -326,12 +327,12 @@ def test_non_string_text_is_a_type_error(uncased, bad):
     ours, _ = uncased
     name = type(bad).__name__
     for call in (ours.encode, ours.tokenize, ours.__call__, ours.encode_pretraining_inputs):
-        if isinstance(bad, list) and call in (ours.encode_pretraining_inputs,):
+        if isinstance(bad, list) and call in (ours.encode_pretraining_inputs, ours.__call__):
             continue  # a list is a batch there
         with pytest.raises(TypeError, match=name):
             call(bad)
     with pytest.raises(TypeError, match=name):
-        ours.encode("fine", bad) if bad is not None else ours.encode(bad)
+        ours.encode("fine", text_b=bad) if bad is not None else ours.encode(bad)
 
 
 def test_batch_type_and_value_errors(uncased):
@@ -339,13 +340,13 @@ def test_batch_type_and_value_errors(uncased):
     with pytest.raises(TypeError, match=r"texts\[1\] must be a str, got NoneType"):
         ours.batch_encode(["a", None])
     with pytest.raises(TypeError, match=r"text_pairs\[0\] must be a str, got int"):
-        ours.batch_encode(["a"], [5])
+        ours.batch_encode(["a"], text_pairs=[5])
     with pytest.raises(TypeError, match="got int"):
         ours.batch_encode(7)
-    with pytest.raises(TypeError, match="bool"):
-        ours.batch_encode(["a"], True)
+    with pytest.raises(TypeError, match="text_pairs must be a str or None, got bool"):
+        ours.batch_encode_plus(["a"], True)
     with pytest.raises(ValueError, match="2 texts but 1 text_pairs"):
-        ours.batch_encode(["a", "b"], ["c"])
+        ours.batch_encode_plus(["a", "b"], ["c"])
     with pytest.raises(ValueError, match="padding.*'left'"):
         ours.batch_encode(["a"], padding="left")
     with pytest.raises(ValueError, match="truncation.*'only_second'"):
@@ -356,13 +357,13 @@ def test_batch_type_and_value_errors(uncased):
         ours.batch_encode(["a", "the fox"], return_tensor=True)
     # Rust would silently leave such rows untruncated (longer than max_length)
     with pytest.raises(ValueError, match="max_length=2 cannot hold the 3 special tokens"):
-        ours.batch_encode(["the fox"], ["a dog"], truncation=True, max_length=2)
+        ours.batch_encode(["the fox"], text_pairs=["a dog"], truncation=True, max_length=2)
     with pytest.raises(ValueError, match="max_length=1 cannot hold the 2 special tokens"):
         ours.encode("the fox", truncation=True, max_length=1)
     assert ours.encode("the fox", add_special_tokens=False, truncation=True, max_length=1) == \
         ours.encode("the", add_special_tokens=False)
     with pytest.raises(ValueError, match="unknown device 'tpu'"):
-        ours.batch_encode(["a"], padding=True, return_tensor=True, device="tpu")
+        ours.batch_encode_plus(["a"], device="tpu")
 
 
 def test_id_errors(uncased):
@@ -425,8 +426,7 @@ def test_tensor_padding_matches_transformers(uncased, padding, max_length, multi
     a = [p[0] for p in PAIRS]
     b = [p[1] for p in PAIRS]
     for args in ((a,), (a, b)):
-        enc = ours.batch_encode(*args, padding=padding, truncation=True, max_length=max_length,
-                                pad_to_multiple_of=multiple, return_tensor=True, return_special_tokens_mask=True)
+        enc = ours.batch_encode_plus(*args, padding=padding, max_length=max_length, pad_to_multiple_of=multiple)
         ref = hf(*args, padding=padding, truncation=True, max_length=max_length, pad_to_multiple_of=multiple,
                  return_tensors="np")
         for key in ("input_ids", "token_type_ids", "attention_mask"):
@@ -442,7 +442,7 @@ def test_tensor_without_truncation_must_fit(uncased):
     with pytest.raises(ValueError, match="longer than max_length=4; pass truncation=True"):
         ours.batch_encode(["the quick brown fox jumps"], padding="max_length", max_length=4, return_tensor=True)
     same = ours.batch_encode(["the fox", "the dog"], return_tensor=True)  # equal lengths need no padding
-    assert same["input_ids"].shape == (2, 4)
+    assert same.shape == (2, 4)
 
 
 def test_training_is_deterministic():

@@ -35,8 +35,8 @@ def _outputs(tok, hf=False):
         return ([single[k] for k in ("input_ids", "token_type_ids", "attention_mask")],
                 [pairs[k] for k in ("input_ids", "token_type_ids", "attention_mask")], decoded,
                 tok.model_max_length, tok.all_special_ids)
-    single = tok.batch_encode(HARD_TEXTS, padding=True)
-    pairs = tok.batch_encode(a, b, padding=True, truncation=True)
+    single = tok.batch_encode_plus(HARD_TEXTS, truncation=False, return_tensor=False)
+    pairs = tok.batch_encode_plus(a, b, return_tensor=False)
     decoded = tok.batch_decode(single["input_ids"])
     return ([single[k] for k in ("input_ids", "token_type_ids", "attention_mask")],
             [pairs[k] for k in ("input_ids", "token_type_ids", "attention_mask")], decoded,
@@ -95,7 +95,7 @@ def test_vocab_txt_alone_and_a_legacy_config(tmp_path):
     ours = BERTTokenizerFast.from_pretrained(tmp_path)
     hf = transformers.BertTokenizerFast.from_pretrained(str(tmp_path))
     texts = ["The Foxes!", "Café fox", "unknown words"]
-    assert ours.batch_encode(texts)["input_ids"] == hf(texts)["input_ids"]
+    assert ours.batch_encode(texts) == hf(texts)["input_ids"]
     assert ours.tokenize("The Foxes!") == ["the", "fox", "##es", "!"]
     assert ours.model_max_length == 512  # BERT's when no config says otherwise
     # a transformers 4 style folder: cased, AddedToken dicts in special_tokens_map.json
@@ -107,7 +107,7 @@ def test_vocab_txt_alone_and_a_legacy_config(tmp_path):
     ours = BERTTokenizerFast.from_pretrained(tmp_path)
     hf = transformers.BertTokenizerFast.from_pretrained(str(tmp_path))
     assert ours.lowercase is False and ours.model_max_length == 256
-    assert ours.batch_encode(texts)["input_ids"] == hf(texts)["input_ids"]
+    assert ours.batch_encode(texts) == hf(texts)["input_ids"]
     assert ours.tokenize("The Fox café") == ["[UNK]", "Fox", "café"]
     # a path to the vocabulary file itself works too
     assert BERTTokenizerFast.from_pretrained(tmp_path / "vocab.txt").tokenize("Fox") == ["Fox"]
@@ -122,7 +122,7 @@ def test_custom_special_tokens_from_the_map(tmp_path):
     hf = transformers.BertTokenizerFast.from_pretrained(str(tmp_path))
     assert (ours.cls_token, ours.sep_token, ours.mask_token) == ("<s>", "</s>", "<mask>")
     texts = ["the <mask> fox", "a fox"]
-    assert ours.batch_encode(texts, ["fox"] * 2)["input_ids"] == hf(texts, ["fox"] * 2)["input_ids"]
+    assert ours.batch_encode(texts, text_pairs=["fox"] * 2) == hf(texts, ["fox"] * 2)["input_ids"]
     assert ours.encode_pretraining_inputs("the <mask> zebra")["special_tokens_mask"] == [1, 0, 1, 1, 1]
     assert ours.all_special_ids == hf.all_special_ids
     # keyword arguments override the files
@@ -137,7 +137,7 @@ def test_tokenizer_json_alone_keeps_its_normalizer(tmp_path):
     loaded = BERTTokenizerFast.from_pretrained(tmp_path / "json")
     assert (loaded.lowercase, loaded.strip_accents, loaded.max_input_chars_per_word, loaded.clean_text) == \
         (False, True, 7, False)
-    assert loaded.batch_encode(HARD_TEXTS)["input_ids"] == ours.batch_encode(HARD_TEXTS)["input_ids"]
+    assert loaded.batch_encode(HARD_TEXTS) == ours.batch_encode(HARD_TEXTS)
     # lucid-only settings come back from tokenizer_config.json too
     full = BERTTokenizerFast.from_pretrained(tmp_path / "full")
     assert (full.max_input_chars_per_word, full.clean_text) == (7, False)

@@ -51,8 +51,7 @@ def test_random_text_never_crashes_and_decode_is_stable(which, text, other, lowe
     once = ours.decode(ids)
     # decoding gives normalized text: encoding and decoding it again changes nothing more
     assert ours.decode(ours.encode(once)) == once
-    enc = ours.batch_encode([text, other], [other, text], padding=True, truncation=True, max_length=max_length,
-                            return_special_tokens_mask=True)
+    enc = ours.batch_encode_plus([text, other], [other, text], max_length=max_length, return_tensor=False)
     width = len(enc["input_ids"][0])
     assert width <= max_length
     for key in ("token_type_ids", "attention_mask", "special_tokens_mask"):

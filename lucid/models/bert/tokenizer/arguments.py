@@ -64,6 +64,44 @@ def as_text_list(texts, what="texts"):
     return list(texts)
 
 
+def check_flag(value, name, hint=""):
+    """A ``TypeError`` naming ``name`` unless ``value`` is a bool; ``hint`` says what a caller
+    probably meant (a second text landing where the original's ``add_special_tokens`` sits).
+
+    Example:
+        >>> check_flag(True, "add_special_tokens")
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type_name(value)} {value!r}" + (f" ({hint})" if hint else ""))
+
+
+def invalid_unicode(inputs, text_b=None):
+    """The error of the first text that is not valid Unicode (a lone surrogate such as
+    ``"\\ud800"``, which has no UTF-8 form), naming it (``text``, ``text_b``, or ``texts[i]`` /
+    ``text_pairs[i]`` in a batch, whose items may be ``(text, pair)`` tuples); None when all are valid.
+
+    Example:
+        >>> invalid_unicode(["fine", "bad \\udc00"])
+        ValueError("texts[1] is not valid Unicode: it holds the lone surrogate '\\\\udc00' at index 4")
+    """
+    if isinstance(inputs, str):
+        named = [("text", inputs), ("text_b", text_b)]
+    else:
+        named = []
+        for i, item in enumerate(inputs):
+            a, b = item if isinstance(item, tuple) else (item, None)
+            named += [(f"texts[{i}]", a), (f"text_pairs[{i}]", b)]
+    for name, text in named:
+        if text is None:
+            continue
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as err:
+            return ValueError(f"{name} is not valid Unicode: it holds the lone surrogate "
+                              f"{text[err.start]!r} at index {err.start}")
+    return None
+
+
 def check_pair_arg(text_b, name="text_b"):
     """A ``TypeError`` for a bool given as the second text: a positional ``add_special_tokens``
     landing in the wrong place.

@@ -24,31 +24,37 @@ def flatten(rows, total):
     return np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=total)
 
 
-def as_lists(encodings, pairs, with_special, special_ids):
-    """``input_ids``, ``token_type_ids``, ``attention_mask`` (and with ``with_special``,
-    ``special_tokens_mask``: 1 where the id is in ``special_ids``) as lists of rows.
+#: What a batch encoding can return, in this order.
+KEYS = ("input_ids", "token_type_ids", "attention_mask", "special_tokens_mask")
+
+
+def as_lists(encodings, pairs, special_ids, keys=KEYS[:3]):
+    """The ``keys`` (of :data:`KEYS`; ``special_tokens_mask`` is 1 where the id is in
+    ``special_ids``) as lists of rows; only what is asked for is built.
 
     Example:
         >>> from lucid.models import BERTTokenizerFast
         >>> from lucid.models.bert.tokenizer.pipeline import bert_pipeline
         >>> tok = BERTTokenizerFast()
         >>> encodings = [bert_pipeline(tok, tok.get_vocab()).encode("[MASK]")]
-        >>> as_lists(encodings, False, True, np.array([2, 3]))["special_tokens_mask"]
+        >>> as_lists(encodings, False, np.array([2, 3]), KEYS)["special_tokens_mask"]
         [[1, 0, 1]]
     """
     ids = [e.ids for e in encodings]
     lengths = [len(r) for r in ids]
-    out = {"input_ids": ids,
-           # single texts have type id 0 everywhere: no need to ask Rust for those rows
-           "token_type_ids": [e.type_ids for e in encodings] if pairs else [[0] * n for n in lengths],
-           "attention_mask": [e.attention_mask for e in encodings]}
-    if with_special:
+    out = {"input_ids": ids}
+    if "token_type_ids" in keys:
+        # single texts have type id 0 everywhere: no need to ask Rust for those rows
+        out["token_type_ids"] = [e.type_ids for e in encodings] if pairs else [[0] * n for n in lengths]
+    if "attention_mask" in keys:
+        out["attention_mask"] = [e.attention_mask for e in encodings]
+    if "special_tokens_mask" in keys:
         marks = np.isin(flatten(ids, sum(lengths)), special_ids).astype(np.int64)
         out["special_tokens_mask"] = [m.tolist() for m in np.split(marks, np.cumsum(lengths)[:-1])] if ids else []
     return out
 
 
-def as_tensors(encodings, pad, pairs, with_special, pad_id, special_ids, device):
+def as_tensors(encodings, pad, pairs, pad_id, special_ids, device, keys=KEYS[:3]):
     """The same as :func:`as_lists` as ``(B, L)`` int64 tensors on ``device``, from unpadded encodings
     padded on the right with ``pad_id`` as ``pad`` says (``None``: every row must have one length;
     ``"longest"``; or ``(length or None, multiple or None)``).
@@ -59,7 +65,7 @@ def as_tensors(encodings, pad, pairs, with_special, pad_id, special_ids, device)
         >>> tok = BERTTokenizerFast()
         >>> tk = bert_pipeline(tok, tok.get_vocab())
         >>> encodings = [tk.encode("[MASK]"), tk.encode("")]
-        >>> as_tensors(encodings, "longest", False, False, 0, np.array([2, 3]), "cpu")["input_ids"].tolist()
+        >>> as_tensors(encodings, "longest", False, 0, np.array([2, 3]), "cpu")["input_ids"].tolist()
         [[2, 4, 3], [2, 3, 0]]
     """
     ids = [e.ids for e in encodings]
@@ -83,11 +89,13 @@ def as_tensors(encodings, pad, pairs, with_special, pad_id, special_ids, device)
     total = int(lengths.sum())
     input_ids = np.full((n, width), pad_id, dtype=np.int64)
     input_ids[filled] = flatten(ids, total)
-    token_type_ids = np.zeros((n, width), dtype=np.int64)
-    if pairs:
-        token_type_ids[filled] = flatten([e.type_ids for e in encodings], total)
-    arrays = {"input_ids": input_ids, "token_type_ids": token_type_ids,
-              "attention_mask": filled.astype(np.int64)}
-    if with_special:
+    arrays = {"input_ids": input_ids}
+    if "token_type_ids" in keys:
+        arrays["token_type_ids"] = np.zeros((n, width), dtype=np.int64)
+        if pairs:
+            arrays["token_type_ids"][filled] = flatten([e.type_ids for e in encodings], total)
+    if "attention_mask" in keys:
+        arrays["attention_mask"] = filled.astype(np.int64)
+    if "special_tokens_mask" in keys:
         arrays["special_tokens_mask"] = np.isin(input_ids, special_ids).astype(np.int64)
     return {k: Tensor._wrap(_backend.to_device(v, device)) for k, v in arrays.items()}

@@ -15,10 +15,11 @@ import numpy as np
 
 from .... import _backend
 from ...._tensor import Tensor
+from ....data.tokenizers import SpecialTokens
 from . import files, training
-from .arguments import (batch_inputs, check_options, check_pair_arg, check_str_items, check_text, id_rows,
-                        ids_list, resolve_lengths, single_pair, type_name)
-from .batches import as_lists, as_tensors
+from .arguments import (batch_inputs, check_flag, check_options, check_pair_arg, check_str_items, check_text,
+                        id_rows, ids_list, resolve_lengths, single_pair, type_name)
+from .batches import KEYS, as_lists, as_tensors
 from .pipeline import SPECIAL_ROLES, RustEncoder, bert_pipeline, check_vocab
 
 __all__ = ["BERTTokenizerFast"]
@@ -31,22 +32,30 @@ class BERTTokenizerFast:
         vocab: a dict ``token -> id`` (ids unique and non-negative). Give this or ``vocab_file``; with
             neither, the vocabulary holds only the five special tokens (``[PAD]`` = 0), ready for :meth:`fit`.
         vocab_file: a ``vocab.txt`` (one token per line; the line number is the id).
-        unk_token, pad_token, cls_token, sep_token, mask_token: the special tokens; each must be in the
-            vocabulary (``ValueError`` naming the token otherwise).
+        unk_token, pad_token, cls_token, mask_token, sep_token: the special tokens (in the original Lucid's
+            order: mask before sep), each a string or a :class:`lucid.data.tokenizers.SpecialTokens` member;
+            each must be in the vocabulary (``ValueError`` naming the token otherwise).
         lowercase: lowercase the text before WordPiece (an uncased vocabulary).
         wordpieces_prefix: the prefix marking a word-continuation piece.
         max_input_chars_per_word: longer words become ``unk_token``.
         clean_text: drop control characters and turn every whitespace into a space.
-        strip_accents: strip accents; ``None`` follows ``lowercase`` (as in the original BERT).
-        tokenize_chinese_chars: put spaces around CJK ideographs so each is its own word.
-        model_max_length: the length ``truncation=True`` truncates to when ``max_length`` is not given.
+        strip_accents: (keyword-only) strip accents; ``None`` follows ``lowercase`` (as in the original BERT).
+        tokenize_chinese_chars: (keyword-only) put spaces around CJK ideographs so each is its own word.
+        model_max_length: (keyword-only) the length ``truncation=True`` truncates to when ``max_length`` is
+            not given.
 
-    Return types follow Lucid: :meth:`encode` gives a list of ids, or with ``return_tensor=True`` a 1-D
-    int64 :class:`lucid.Tensor`; :meth:`encode_plus` and :meth:`encode_pretraining_inputs` of one text give
-    dicts of lists, or of int64 tensors of shape ``(1, L)``; :meth:`batch_encode` gives a dict of lists of
-    lists, or of ``(B, L)`` int64 tensors. ``text_b`` / ``text_pairs`` is the second argument everywhere,
-    as in ``transformers``. The tokenizer keeps truncation and padding settings inside its Rust object
-    between calls (as ``transformers`` does), so one instance should not be shared across threads.
+    Return types follow Lucid: :meth:`encode` (and calling the tokenizer on a string) gives a list of ids,
+    or with ``return_tensor=True`` a 1-D int64 :class:`lucid.Tensor`; :meth:`batch_encode` (and calling it
+    on a list) gives a list of id lists, or a ``(B, L)`` int64 tensor; :meth:`batch_encode_plus` gives the
+    dict of ``input_ids``, ``token_type_ids``, ``attention_mask`` and ``special_tokens_mask`` the batched
+    ``*_from_text`` methods use; :meth:`encode_plus` and :meth:`encode_pretraining_inputs` of one text give
+    dicts of lists, or of int64 tensors of shape ``(1, L)``. The second text is ``text_b=`` (keyword-only)
+    in :meth:`encode`, ``text_pairs=`` (keyword-only) in :meth:`batch_encode`, and the second positional
+    argument of :meth:`encode_plus` and :meth:`batch_encode_plus`. ``padding=True`` pads to the longest
+    row, lists included (as ``transformers``; the original Lucid padded only tensors, to ``max_length``
+    when given: ``padding="max_length"`` does that here). The tokenizer keeps truncation and padding
+    settings inside its Rust object between calls (as ``transformers`` does), so one instance should not
+    be shared across threads.
 
     Example:
         >>> from lucid.models import BERTTokenizerFast
@@ -61,17 +70,18 @@ class BERTTokenizerFast:
     """
 
     def __init__(self, vocab=None, vocab_file=None, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                 sep_token="[SEP]", mask_token="[MASK]", lowercase=True, wordpieces_prefix="##",
-                 max_input_chars_per_word=100, clean_text=True, strip_accents=None, tokenize_chinese_chars=True,
+                 mask_token="[MASK]", sep_token="[SEP]", lowercase=True, wordpieces_prefix="##",
+                 max_input_chars_per_word=100, clean_text=True, *, strip_accents=None, tokenize_chinese_chars=True,
                  model_max_length=512):
         if vocab is not None and vocab_file is not None:
             raise ValueError("give either vocab or vocab_file, not both")
-        specials = {"pad_token": pad_token, "unk_token": unk_token, "cls_token": cls_token,
-                    "sep_token": sep_token, "mask_token": mask_token}
+        specials = {role: token.value if isinstance(token, SpecialTokens) else token
+                    for role, token in (("pad_token", pad_token), ("unk_token", unk_token), ("cls_token", cls_token),
+                                        ("sep_token", sep_token), ("mask_token", mask_token))}
         check_options(specials, lowercase, clean_text, tokenize_chinese_chars, strip_accents, wordpieces_prefix,
                       max_input_chars_per_word, model_max_length)
-        self.unk_token, self.pad_token, self.cls_token = unk_token, pad_token, cls_token
-        self.sep_token, self.mask_token = sep_token, mask_token
+        for role, token in specials.items():
+            setattr(self, role, token)
         self.lowercase = bool(lowercase)
         self.strip_accents = None if strip_accents is None else bool(strip_accents)
         self.tokenize_chinese_chars = bool(tokenize_chinese_chars)
@@ -133,6 +143,16 @@ class BERTTokenizerFast:
     def all_special_ids(self) -> list[int]:
         """The ids of :attr:`all_special_tokens`, in the same order."""
         return [self._vocab[t] for t in self.all_special_tokens]
+
+    @property
+    def bos_token(self) -> str:
+        """The token opening a sequence: ``cls_token`` (the original Lucid's name for it)."""
+        return self.cls_token
+
+    @property
+    def eos_token(self) -> str:
+        """The token closing a sequence (or segment): ``sep_token``."""
+        return self.sep_token
 
     @property
     def unk_token_id(self) -> int:
@@ -261,22 +281,23 @@ class BERTTokenizerFast:
         arr = np.asarray(self._ids_list(ids), dtype=np.int64)
         return np.isin(arr, self._special_ids).astype(np.int64).tolist()
 
-    def encode(self, text, text_b=None, add_special_tokens=True, return_tensor=False, device="cpu", *,
-               truncation=False, max_length=None):
-        """Token ids of one text (or a text pair): a list of int, or a 1-D int64 Tensor on ``device``.
+    def encode(self, text, add_special_tokens=True, return_tensor=False, device="cpu", *, text_b=None,
+               max_length=None, truncation=False):
+        """Token ids of one text (or, with ``text_b``, a text pair): a list of int, or a 1-D int64 Tensor
+        on ``device``.
 
         ``truncation=True`` cuts to ``max_length`` (default ``model_max_length``), longest text first.
 
         Example:
             >>> from lucid.models import BERTTokenizerFast
             >>> tok = BERTTokenizerFast()
-            >>> tok.encode("[MASK]", "[MASK]")
+            >>> tok.encode("[MASK]", text_b="[MASK]")
             [2, 4, 3, 4, 3]
-            >>> tok.encode("[MASK]", return_tensor=True).shape
-            (3,)
+            >>> tok.encode("[MASK]", False), tok.encode("[MASK]", return_tensor=True).shape
+            ([4], (3,))
         """
-        check_pair_arg(text_b)
         check_text(text)
+        self._check_special_flag(add_special_tokens, "text_b")
         text_b = single_pair(text_b)
         truncate_to, _ = resolve_lengths(False, truncation, max_length, None, self.model_max_length)
         ids = self._rust.encode(text, add_special_tokens, truncate_to, None, text_b).ids
@@ -284,24 +305,38 @@ class BERTTokenizerFast:
             return Tensor(np.asarray(ids, dtype=np.int64), device=_backend.check_device(device))
         return ids
 
-    def __call__(self, text, text_b=None, add_special_tokens=True, return_tensor=False, device="cpu", *,
-                 truncation=False, max_length=None):
-        """Same as :meth:`encode`.
+    @staticmethod
+    def _check_special_flag(add_special_tokens, pair_name):
+        """``add_special_tokens`` sits second, where older lucid took the second text: say so."""
+        check_flag(add_special_tokens, "add_special_tokens",
+                   f"the second argument is add_special_tokens; pass a second text as {pair_name}=")
+
+    def __call__(self, text, add_special_tokens=True, return_tensor=False, device="cpu", *, text_b=None,
+                 max_length=None, truncation=False, padding=False):
+        """:meth:`encode` for a string, :meth:`batch_encode` for a list of strings (``text_b`` then being
+        the list of second texts). ``padding`` (keyword-only) applies to a batch, or pads one text to
+        ``max_length`` with ``padding="max_length"``.
 
         Example:
             >>> from lucid.models import BERTTokenizerFast
-            >>> BERTTokenizerFast()("[MASK]")
-            [2, 4, 3]
+            >>> tok = BERTTokenizerFast()
+            >>> tok("[MASK]"), tok(["[MASK]", ""], padding=True)
+            ([2, 4, 3], [[2, 4, 3], [2, 3, 0]])
         """
-        return self.encode(text, text_b, add_special_tokens, return_tensor, device,
-                           truncation=truncation, max_length=max_length)
+        batch = isinstance(text, (list, tuple))
+        if not batch and padding in (False, "do_not_pad"):
+            return self.encode(text, add_special_tokens, return_tensor, device, text_b=text_b,
+                               max_length=max_length, truncation=truncation)
+        out = self.batch_encode(text if batch else check_text(text), add_special_tokens, padding, max_length,
+                                truncation, return_tensor, device, text_pairs=text_b)
+        return out if batch else out[0]
 
     def encode_plus(self, text_a, text_b=None, add_special_tokens=True, return_tensor=False, device="cpu", *,
                     truncation=False, max_length=None, padding=True, return_special_tokens_mask=False):
         """``input_ids``, ``token_type_ids`` and ``attention_mask`` of one text or text pair.
 
         For one string the values are lists (``return_tensor``: int64 tensors of shape ``(1, L)``). A list
-        of strings is encoded as a batch (see :meth:`batch_encode`), padded to the longest by default.
+        of strings is encoded as a batch (see :meth:`batch_encode_plus`), padded to the longest by default.
 
         Example:
             >>> from lucid.models import BERTTokenizerFast
@@ -310,11 +345,12 @@ class BERTTokenizerFast:
             ([2, 4, 3, 1, 1, 3], [0, 0, 0, 1, 1, 1])
         """
         check_pair_arg(text_b)
+        self._check_special_flag(add_special_tokens, "text_b")
+        keys = KEYS if return_special_tokens_mask else KEYS[:3]
         if not isinstance(text_a, str):
             if isinstance(text_a, (list, tuple, np.ndarray)):
-                return self.batch_encode(text_a, text_b, add_special_tokens=add_special_tokens, padding=padding,
-                                         max_length=max_length, truncation=truncation, return_tensor=return_tensor,
-                                         device=device, return_special_tokens_mask=return_special_tokens_mask)
+                return self._batch(text_a, text_b, add_special_tokens, padding, max_length, truncation,
+                                   return_tensor, device, None, keys)
             check_text(text_a, "text_a")
         text_b = single_pair(text_b)
         truncate_to, _ = resolve_lengths(False, truncation, max_length, None, self.model_max_length)
@@ -342,44 +378,66 @@ class BERTTokenizerFast:
                                 max_length=max_length, padding=padding, return_special_tokens_mask=True)
 
     # ---- batches ----------------------------------------------------------------------------------
-    def batch_encode(self, texts, text_pairs=None, add_special_tokens=True, padding=False, max_length=None,
-                     truncation=False, return_tensor=False, device="cpu", *, return_special_tokens_mask=False,
-                     pad_to_multiple_of=None):
-        """Encode a batch in one call to the Rust batch encoder.
+    def batch_encode(self, texts, add_special_tokens=True, padding=False, max_length=None, truncation=False,
+                     return_tensor=False, device="cpu", *, text_pairs=None, pad_to_multiple_of=None):
+        """The token ids of a batch, encoded in one call to the Rust batch encoder: a list of id lists,
+        or with ``return_tensor=True`` a ``(B, L)`` int64 Tensor on ``device`` (the rows must then be
+        padded or all of one length). :meth:`batch_encode_plus` gives the masks as well.
 
         Args:
             texts: a list of strings (one string is a batch of one).
-            text_pairs: ``None`` or the second texts, one per text (a str when ``texts`` is a str).
             padding: ``False``; ``True`` / ``"longest"`` (to the longest in the batch); ``"max_length"``
                 (to ``max_length``, default ``model_max_length``). Pads on the right with ``pad_token``.
             truncation: ``True`` cuts every sequence to ``max_length`` (default ``model_max_length``),
                 removing tokens from the longer text of a pair first.
-            return_tensor: give int64 Tensors of shape ``(B, L)`` on ``device`` instead of lists (the batch
-                must then be padded or all of one length).
-            return_special_tokens_mask: also return ``special_tokens_mask``.
-
-        Returns:
-            a dict with ``input_ids``, ``token_type_ids``, ``attention_mask`` (and ``special_tokens_mask``).
+            text_pairs: (keyword-only) ``None`` or the second texts, one per text (a str when ``texts`` is
+                a str).
+            pad_to_multiple_of: (keyword-only) round the padded length up to a multiple of this.
 
         Example:
             >>> from lucid.models import BERTTokenizerFast
             >>> tok = BERTTokenizerFast()
-            >>> enc = tok.batch_encode(["[MASK]", "[MASK] [MASK]"], padding=True, return_tensor=True)
-            >>> enc["input_ids"].tolist()
+            >>> tok.batch_encode(["[MASK]", "[MASK] [MASK]"])
+            [[2, 4, 3], [2, 4, 4, 3]]
+            >>> tok.batch_encode(["[MASK]", "[MASK] [MASK]"], padding=True, return_tensor=True).tolist()
             [[2, 4, 3, 0], [2, 4, 4, 3]]
-            >>> enc["attention_mask"].tolist()
-            [[1, 1, 1, 0], [1, 1, 1, 1]]
         """
+        self._check_special_flag(add_special_tokens, "text_pairs")
+        return self._batch(texts, text_pairs, add_special_tokens, padding, max_length, truncation, return_tensor,
+                           device, pad_to_multiple_of, KEYS[:1])["input_ids"]
+
+    def batch_encode_plus(self, texts, text_pairs=None, *, add_special_tokens=True, padding=True, max_length=None,
+                          truncation=True, return_tensor=True, device="cpu", pad_to_multiple_of=None):
+        """A batch as the dict the batched ``*_from_text`` methods use: ``input_ids``, ``token_type_ids``,
+        ``attention_mask`` (the model inputs) and ``special_tokens_mask`` (1 at each
+        ``[CLS] [SEP] [PAD] [UNK] [MASK]``, what masking skips), by default padded,
+        truncated to ``max_length`` (``model_max_length`` when None) and as ``(B, L)`` int64 tensors on
+        ``device``; ``return_tensor=False`` gives lists of rows. Options as in :meth:`batch_encode`.
+
+        Example:
+            >>> from lucid.models import BERTTokenizerFast
+            >>> enc = BERTTokenizerFast().batch_encode_plus(["[MASK]", "[MASK] [MASK]"], ["[UNK]", "[UNK]"])
+            >>> enc["input_ids"].tolist()
+            [[2, 4, 3, 1, 3, 0], [2, 4, 4, 3, 1, 3]]
+            >>> enc["token_type_ids"].tolist(), enc["attention_mask"].tolist()[0]
+            ([[0, 0, 0, 1, 1, 0], [0, 0, 0, 0, 1, 1]], [1, 1, 1, 1, 1, 0])
+        """
+        check_flag(add_special_tokens, "add_special_tokens")
+        return self._batch(texts, text_pairs, add_special_tokens, padding, max_length, truncation, return_tensor,
+                           device, pad_to_multiple_of, KEYS)
+
+    def _batch(self, texts, text_pairs, add_special_tokens, padding, max_length, truncation, return_tensor, device,
+               pad_to_multiple_of, keys):
+        """The ``keys`` of :data:`~.batches.KEYS` for a batch: lists, or ``(B, L)`` tensors on ``device``."""
         batch, has_pairs = batch_inputs(texts, text_pairs)
         truncate_to, pad = resolve_lengths(padding, truncation, max_length, pad_to_multiple_of,
                                            self.model_max_length)
         if return_tensor:
             device = _backend.check_device(device)
             encodings = self._rust.encode(batch, add_special_tokens, truncate_to, None) if batch else []
-            return as_tensors(encodings, pad, has_pairs, return_special_tokens_mask, self.pad_token_id,
-                              self._special_ids, device)
+            return as_tensors(encodings, pad, has_pairs, self.pad_token_id, self._special_ids, device, keys)
         encodings = self._rust.encode(batch, add_special_tokens, truncate_to, pad) if batch else []
-        return as_lists(encodings, has_pairs, return_special_tokens_mask, self._special_ids)
+        return as_lists(encodings, has_pairs, self._special_ids, keys)
 
     def decode(self, ids, skip_special_tokens=True) -> str:
         """Text from token ids (a list, a NumPy array or a 1-D Tensor), word pieces joined.

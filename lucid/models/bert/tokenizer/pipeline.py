@@ -13,7 +13,7 @@ import numpy as np
 from tokenizers import AddedToken, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import WordPiece
 
-from .arguments import type_name
+from .arguments import invalid_unicode, type_name
 from .truncation import fit_to_length
 
 #: The order in which a freshly trained (or empty) vocabulary lists the special tokens: [PAD] = 0.
@@ -148,13 +148,24 @@ class RustEncoder:
 
     def encode(self, inputs, add_special_tokens, truncate_to, pad, text_b=None):
         """The encoding of a text (pair) when ``inputs`` is a str, else the encodings of a batch; long
-        pairs are cut ahead of Rust's truncation (:func:`~.truncation.fit_to_length`)."""
-        if truncate_to is not None:
-            inputs, text_b = fit_to_length(inputs, text_b, truncate_to, add_special_tokens, self.encode_plain)
-        self.configure(truncate_to, pad)
-        if isinstance(inputs, str):
-            return self.tk.encode(inputs, text_b, add_special_tokens=add_special_tokens)
-        return self._encode_batch(inputs, add_special_tokens=add_special_tokens)
+        pairs are cut ahead of Rust's truncation (:func:`~.truncation.fit_to_length`).
+
+        Raises:
+            ValueError: a text is not valid Unicode (Rust's own message, "must be str", would not say
+                which text or why; the check runs only once Rust has refused, so valid text costs nothing).
+        """
+        try:
+            if truncate_to is not None:
+                inputs, text_b = fit_to_length(inputs, text_b, truncate_to, add_special_tokens, self.encode_plain)
+            self.configure(truncate_to, pad)
+            if isinstance(inputs, str):
+                return self.tk.encode(inputs, text_b, add_special_tokens=add_special_tokens)
+            return self._encode_batch(inputs, add_special_tokens=add_special_tokens)
+        except TypeError as err:
+            bad = invalid_unicode(inputs, text_b)
+            if bad is None:
+                raise
+            raise bad from err
 
     def encode_plain(self, texts):
         """The encodings of ``texts``, untruncated and without special tokens."""
