@@ -5,7 +5,8 @@ pooler, ``classifier`` with its dropout), so its checkpoints load by name, with 
 count read from ``id2label`` as for the sequence classifier. Beyond the original Lucid:
 ``word_labels=`` (one label per word, carried by the word's first piece) and
 :meth:`~BERTForTokenClassification.predict_entities_from_text`, Hugging Face's
-token-classification pipeline with ``aggregation_strategy="simple"``.
+token-classification pipeline (``aggregation_strategy`` ``"simple"``, ``"first"``,
+``"average"`` or ``"max"``).
 """
 
 from __future__ import annotations
@@ -22,9 +23,38 @@ from .heads import BERTClassificationHead
 from .modeling import BERT
 from .sequence_classification import BERTForSequenceClassification
 
-__all__ = ["BERTForTokenClassification", "group_entities"]
+__all__ = ["BERTForTokenClassification", "group_entities", "word_scores"]
 
-_AGGREGATIONS = ("simple",)
+_AGGREGATIONS = ("simple", "first", "average", "max")
+
+
+def word_scores(probs, words, offsets, aggregation):
+    """One ``(probabilities, (start, end))`` per word from its pieces' ``probs`` (rows),
+    Hugging Face's word-level aggregation: the word takes the first piece's probabilities
+    (``"first"``), their mean (``"average"``) or those of the piece with the largest one
+    (``"max"``); it spans its first piece's start to its last piece's end. ``words`` holds
+    each piece's word index.
+
+    Example:
+        >>> import numpy as np
+        >>> probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+        >>> [(p.tolist(), span) for p, span in word_scores(probs, [0, 0, 1], [(0, 2), (2, 4), (5, 6)], "first")]
+        [([0.9, 0.1], (0, 4)), ([0.6, 0.4], (5, 6))]
+    """
+    out, start = [], 0
+    for i in range(1, len(words) + 1):
+        if i < len(words) and words[i] == words[start]:
+            continue
+        rows = probs[start:i]
+        if aggregation == "first":
+            p = rows[0]
+        elif aggregation == "average":
+            p = rows.mean(axis=0)
+        else:
+            p = rows[int(rows.max(axis=1).argmax())]
+        out.append((p, (offsets[start][0], offsets[i - 1][1])))
+        start = i
+    return out
 
 
 def _tag(label):
@@ -202,19 +232,25 @@ class BERTForTokenClassification(TaskModel):
 
     def predict_entities_from_text(self, tokenizer, text, *, aggregation="simple", device=None, max_length=None):
         """The entities in ``text``, as Hugging Face's token-classification pipeline finds them
-        with ``aggregation_strategy="simple"`` (see :func:`group_entities`).
+        with ``aggregation_strategy=aggregation`` (see :func:`group_entities`).
 
         Args:
             tokenizer: a :class:`BERTTokenizerFast`.
             text: one string (gives one list of entities) or a list of strings (a list per text).
-            aggregation: ``"simple"``: tokens merge by their B-/I- tags.
+            aggregation: ``"simple"``: WordPieces merge by their B-/I- tags (the pieces of one
+                word may get different labels). ``"first"``, ``"average"``, ``"max"``: each word
+                first takes one label (its first piece's, the mean of its pieces'
+                probabilities, or the most confident piece's; see :func:`word_scores`), then
+                words merge; ``"first"`` suits a model trained with ``word_labels=``. Words
+                are what the tokenizer's pre-tokenizer splits (Hugging Face tells a
+                continuation piece by its ``##``, which agrees for BERT's WordPiece).
             device, max_length: as in :meth:`get_loss_from_text` (a longer text is cut there).
 
         Returns:
             Per text, a list of ``{"entity", "label", "score", "start", "end"}``: ``entity`` is
             ``text[start:end]`` (character offsets into the text), ``label`` the entity type
             (the label name without its ``B-``/``I-`` prefix; names from
-            ``config.extra["id2label"]``), ``score`` the mean probability of its tokens.
+            ``config.extra["id2label"]``), ``score`` the mean score of its tokens (or words).
         """
         if aggregation not in _AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {list(_AGGREGATIONS)}, got {aggregation!r}")
@@ -228,8 +264,13 @@ class BERTForTokenClassification(TaskModel):
         found = []
         for t, enc, p in zip(texts, encodings, probs):
             keep = [i for i, special in enumerate(enc.special_tokens_mask) if not special]
-            best = p[keep].argmax(axis=-1)
-            found.append(group_entities(t, [names[k] for k in best], p[keep, best].tolist(),
-                                        [enc.offsets[i] for i in keep]))
+            offsets = [enc.offsets[i] for i in keep]
+            if aggregation == "simple":
+                units = list(zip(p[keep], offsets))
+            else:
+                units = word_scores(p[keep], [enc.word_ids[i] for i in keep], offsets, aggregation)
+            best = [int(u.argmax()) for u, _ in units]
+            found.append(group_entities(t, [names[k] for k in best], [float(u[k]) for (u, _), k in zip(units, best)],
+                                        [span for _, span in units]))
         return found[0] if isinstance(text, str) else found
 

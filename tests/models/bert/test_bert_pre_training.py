@@ -117,9 +117,10 @@ def test_text_helper(tiny, tokenizer):
     assert again.item() == pytest.approx(loss.item())  # masking follows lucid.random
     mlm_part, nsp_part = model.get_loss_from_text(tokenizer, a, b, reduction=None)
     assert nsp_part.shape == (2,) and mlm_part.ndim == 1
-    nsp_only = model.get_loss_from_text(tokenizer, a, b, mlm_weight=0.0, mlm_probability=0.0)
+    nsp_only = model.eval().get_loss_from_text(tokenizer, a, b, mlm_weight=0.0, mlm_probability=0.0)
+    enc = tokenizer.batch_encode_plus(a, b)
     with lucid.no_grad():
-        proba = model.eval()(**tokenizer.batch_encode_plus(a, b))[1]
+        proba = model.eval()(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])[1]
     want = -np.log(np.exp(proba.numpy())[:, 0] / np.exp(proba.numpy()).sum(-1)).mean()
     assert nsp_only.item() == pytest.approx(want, rel=1e-5)
 

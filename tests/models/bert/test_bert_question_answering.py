@@ -207,8 +207,8 @@ def test_text_helpers_and_devices(model_pair, device, qa_tok):
     for a, b in zip(model.get_best_spans(**enc_d), cpu.get_best_spans(**enc)):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
     s, e = model.predict_spans_from_text(qa_tok, "who wrote it?", "ada lovelace wrote it.")
-    want = model.predict_spans(**qa_tok.batch_encode_plus(["who wrote it?"], ["ada lovelace wrote it."],
-                                                          device=device))
+    enc = qa_tok.batch_encode_plus(["who wrote it?"], ["ada lovelace wrote it."], device=device)
+    want = model.predict_spans(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
     assert (s.tolist(), e.tolist()) == (want[0].tolist(), want[1].tolist())
     args = (qa_tok, "who wrote it?", "ada lovelace wrote it.")
     answer, on_cpu = (m.predict_answer_from_text(*args, return_offsets=True) for m in (model, cpu))

@@ -130,8 +130,15 @@ def test_predict_entities_from_text(tiny, words_tok, monkeypatch):
     assert found[1][0]["score"] == pytest.approx(p[1, 2, 3], rel=1e-6)
     single = model.predict_entities_from_text(words_tok, texts[0])
     assert [f["entity"] for f in single] == ["Ada Lovelace", "London"]  # one text: one list
-    with pytest.raises(ValueError, match=r"aggregation must be one of \['simple'\], got 'max'"):
-        model.predict_entities_from_text(words_tok, "ada", aggregation="max")
+    with pytest.raises(ValueError, match=r"aggregation must be one of \['simple', 'first', 'average', 'max'\], "
+                                         r"got 'none'"):
+        model.predict_entities_from_text(words_tok, "ada", aggregation="none")
+    # word strategies: love ##lace and lon ##don are one word each
+    first = model.predict_entities_from_text(words_tok, texts[0], aggregation="first")
+    assert [(f["entity"], f["label"]) for f in first] == [("Ada Lovelace", "PER"), ("London", "LOC")]
+    assert first[0]["score"] == pytest.approx(np.mean([p[0, 1, 1], p[0, 2, 2]]), rel=1e-6)  # ada, lovelace
+    average = model.predict_entities_from_text(words_tok, texts[0], aggregation="average")
+    assert average[1]["score"] == pytest.approx(np.mean([p[0, 6], p[0, 7]], axis=0).max(), rel=1e-6)
 
 
 def test_entities_without_label_names(tiny, words_tok, monkeypatch):
