@@ -200,3 +200,27 @@ def test_next_sentence_pair_errors():
     with pytest.raises(ValueError, match=r"random_fraction must be a probability in \[0, 1\], got 1.5"):
         next_sentence_pairs(DOCS, random_fraction=1.5)
     assert next_sentence_pairs([["a.", "b."]], random_fraction=0.0) == (["a."], ["b."], [0])
+
+
+@pytest.mark.parametrize("cls", ["BERTForPreTraining", "BERTForCausalLM", "BERTForNextSentencePrediction",
+                                 "BERTForTokenClassification", "BERTForQuestionAnswering"])
+def test_shared_embedding_methods(tiny, cls):
+    import lucid.models as models
+    import lucid.nn as nn
+
+    model = getattr(models, cls)(tiny(is_decoder=cls == "BERTForCausalLM"))
+    assert model.get_input_embeddings() is model.bert.embeddings.word_embeddings
+    emb = nn.Embedding(120, 32)
+    model.set_input_embeddings(emb)
+    assert model.get_input_embeddings() is emb
+    if cls in ("BERTForPreTraining", "BERTForCausalLM"):
+        decoder = model.get_output_embeddings()
+        assert decoder is model.cls.predictions.decoder and decoder.weight is emb.weight  # re-tied
+        fc = nn.Linear(32, 120)
+        model.set_output_embeddings(fc)
+        assert model.get_output_embeddings() is fc and model.cls.predictions.bias is fc.bias
+        assert fc.weight is emb.weight  # tie_weights: config.tie_word_embedding
+    else:
+        assert model.get_output_embeddings() is None
+        with pytest.raises(TypeError, match=f"{cls} has no LM head"):
+            model.set_output_embeddings(nn.Linear(32, 120))
