@@ -1,9 +1,12 @@
-"""Sphinx configuration for the lucid documentation (stock Sphinx only: autodoc + napoleon)."""
+"""Sphinx configuration for the lucid documentation: autodoc + napoleon, the furo theme, and a
+local extension (``_ext/class_pages.py``) that renders the model class pages written in the
+original Lucid's style."""
 
 import os
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.abspath("_ext"))
 
 project = "lucid"
 author = "lucid contributors"
@@ -14,20 +17,28 @@ except Exception:  # the docs still build from a tree whose package does not imp
     release = "0.1.0"
 version = release
 
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon"]
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "class_pages"]
 
 # CuPy is imported lazily by lucid; docs never need it.
 autodoc_mock_imports = ["cupy"]
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
-autodoc_default_options = {"members": True, "show-inheritance": False}
+# No "show-inheritance": the bases of the public classes are private plumbing (TaskModel, mixins).
+autodoc_default_options = {"members": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_rtype = False
 
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_ext"]
 templates_path = []
-html_theme = "alabaster"
-html_static_path = []
+# furo (the docs extra) gives code blocks the page's width; plain Sphinx falls back to alabaster.
+try:
+    import furo  # noqa: F401
+
+    html_theme = "furo"
+    html_static_path = ["_static"]
+    html_css_files = ["lucid.css"]
+except ImportError:
+    html_theme = "alabaster"
 html_title = f"lucid {release}"
 nitpicky = False

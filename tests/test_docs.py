@@ -1,9 +1,13 @@
 """The documentation's examples run as tests.
 
-* every ``>>>`` example in the docstrings of every module under ``lucid/`` (doctest);
-* the examples of the two seed pages and of the guides (``docs/**/*.rst``), with a tiny
-  model and a vocabulary made here in place of ``*_base()`` and ``.data/bert/pretrained``;
-* the Sphinx build itself, with warnings as errors.
+* every ``>>>`` example in the docstrings of every module under ``lucid/`` (doctest), and of
+  the docs' own extension (``docs/_ext``);
+* the examples of the class pages as they are rendered (the seed pages with the block that
+  defines what their examples use) and of the guides (``docs/**/*.rst``), each page in a
+  namespace of its own, with a tiny model and a vocabulary made here in place of ``*_base()``
+  and ``.data/bert/pretrained``;
+* the Sphinx build itself, with warnings as errors, and what a reader of the class pages
+  needs: each method once, no private base class, loading and saving on every model page.
 """
 
 from __future__ import annotations
@@ -48,14 +52,12 @@ def _lucid_modules() -> list[str]:
     return sorted(n for n in names if _has_examples(n))
 
 
-def _run_doctests(tests, globs=None) -> tuple[int, str]:
+def _run_doctests(tests) -> tuple[int, str]:
     import io
 
     out = io.StringIO()
     runner = doctest.DocTestRunner(optionflags=FLAGS)
     for test in tests:
-        if globs:
-            test.globs.update(globs)
         runner.run(test, out=out.write, clear_globs=False)
     failed, _ = runner.summarize(verbose=False)
     return failed, out.getvalue()
@@ -99,11 +101,16 @@ _BLOCK = re.compile(r"^(?P<indent>[ \t]*)\.\. code-block:: (?:python|pycon)[ \t]
                     r"(?P<body>(?:(?P=indent)[ \t]+.*\n|[ \t]*\n)+)", re.M)
 
 
+sys.path.insert(0, str(DOCS / "_ext"))
+import class_pages  # noqa: E402  (the docs' extension that renders the class pages)
+
+
 def rst_examples(path: pathlib.Path) -> str:
-    """The ``>>>`` examples of every python code block of an .rst page, dedented, as doctest text."""
+    """The ``>>>`` examples of every python code block of an .rst page as Sphinx renders it,
+    dedented, as doctest text."""
     import textwrap
 
-    text = path.read_text(encoding="utf-8")
+    text = class_pages.render_doc(path.relative_to(DOCS).with_suffix("").as_posix(), path.read_text(encoding="utf-8"))
     blocks = [textwrap.dedent(m.group("body")) for m in _BLOCK.finditer(text)]
     return "\n".join(b for b in blocks if ">>>" in b)
 
@@ -122,8 +129,9 @@ def _guide_pages():
 def _tiny_config(vocab_size, pad_token_id=0):
     from lucid.models import BERTConfig
 
+    # 128 positions: the pages' sentences in the tiny vocabulary's word pieces fit without truncation
     return BERTConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                      intermediate_size=64, max_position_embeddings=64, pad_token_id=pad_token_id)
+                      intermediate_size=64, max_position_embeddings=128, pad_token_id=pad_token_id)
 
 
 def _save_checkpoint(cfg, folder):
@@ -148,10 +156,8 @@ def _save_checkpoint(cfg, folder):
 @pytest.fixture
 def doc_env(tmp_path, monkeypatch):
     """What the pages' examples assume, made tiny: a tokenizer and a Hugging Face-style checkpoint in
-    ``.data/bert/pretrained`` (relative to the working directory), the ``*_base()`` factories building a
-    tiny model on that vocabulary, and ``input_ids``/``attention_mask``/``labels`` batches."""
-    import numpy as np
-
+    ``.data/bert/pretrained`` (relative to the working directory) and the ``*_base()`` factories
+    building a tiny model on that vocabulary."""
     import lucid.models as models
     from lucid.data import load_corpus, load_sentiment
 
@@ -177,15 +183,7 @@ def doc_env(tmp_path, monkeypatch):
                  "causal_lm"):
         name = f"bert_for_{task}_base"
         monkeypatch.setattr(models, name, functools.partial(getattr(models, name), **shape))
-    enc = tok.batch_encode_plus(["The movie was great.", "The hotel was awful and dull."])
-    rng = np.random.default_rng(0)
-    globs = {
-        "input_ids": enc["input_ids"],
-        "attention_mask": enc["attention_mask"],
-        "labels": lucid.tensor(rng.integers(0, 2, size=2)),
-        "tokenizer": tok,
-    }
-    return tmp_path, globs
+    return tmp_path
 
 
 def _cpu_if_no_gpu(text: str) -> str:
@@ -195,10 +193,11 @@ def _cpu_if_no_gpu(text: str) -> str:
     return text.replace('"gpu"', '"cpu"').replace("'gpu'", "'cpu'")
 
 
-def _run_page(page: str, globs: dict):
+def _run_page(page: str):
+    """Run the page's examples in a namespace of their own: they must define what they use."""
     source = _cpu_if_no_gpu(rst_examples(DOCS / page))
     assert ">>>" in source, f"{page} has no examples"
-    test = doctest.DocTestParser().get_doctest(source, dict(globs), page, str(DOCS / page), 0)
+    test = doctest.DocTestParser().get_doctest(source, {}, page, str(DOCS / page), 0)
     failed, report = _run_doctests([test])
     assert failed == 0, report
     return test.globs
@@ -206,11 +205,8 @@ def _run_page(page: str, globs: dict):
 
 @pytest.mark.parametrize("page", SEED_PAGES)
 def test_seed_page_examples(page, doc_env):
-    _, globs = doc_env
-    # The pages leave input_ids / attention_mask / labels to the reader; the fixture supplies them
-    # (class ids as labels; the masked-LM page makes its own labels).
-    ns = _run_page(page, {k: v for k, v in globs.items() if k != "tokenizer"})
-    assert "model" in ns
+    ns = _run_page(page)
+    assert "model" in ns and "input_ids" in ns  # the rendered page defined the batch itself
 
 
 @pytest.mark.parametrize("page", _guide_pages())
@@ -218,7 +214,25 @@ def test_guide_examples(page, doc_env):
     if "import transformers" in (DOCS / page).read_text(encoding="utf-8"):
         pytest.importorskip("torch")
         pytest.importorskip("transformers")
-    _run_page(page, {})
+    _run_page(page)
+
+
+def test_the_docs_extension_examples():
+    tests = [t for t in doctest.DocTestFinder(exclude_empty=True).find(class_pages) if t.examples]
+    assert tests
+    failed, report = _run_doctests(tests)
+    assert failed == 0, report
+
+
+def test_class_page_rendering_keeps_the_seed_text():
+    """Rendering only adds to a seed page: every line of it is still there, in order, except the
+    ``:no-index:`` of the method entries (the page's entries are the methods' only ones)."""
+    for page in SEED_PAGES:
+        seed = (DOCS / page).read_text(encoding="utf-8")
+        rendered = iter(class_pages.render(seed).splitlines())
+        for line in seed.splitlines():
+            if line.strip() != ":no-index:":
+                assert line in rendered, f"{page}: {line!r} lost or moved"
 
 
 def test_seed_pages_are_copied_intact():
@@ -247,6 +261,7 @@ def test_sphinx_build_has_no_warnings(tmp_path):
         html = (out / page.replace(".rst", ".html")).read_text(encoding="utf-8")
         for name in re.findall(r"\.\. automethod:: [\w.]+\.(\w+)", source):
             assert f'<span class="pre">{name}</span>' in html or f">{name}<" in html, f"{page}: {name} not rendered"
+    _check_class_pages(out)
     # Every public name of the user-facing modules has an entry somewhere in the API pages.
     ids = set()
     for html in (out / "api").rglob("*.html"):
@@ -266,3 +281,27 @@ def test_sphinx_build_has_no_warnings(tmp_path):
         if not name.startswith("_") and callable(obj) and name not in short:
             missing.append(f"lucid.{name}")
     assert not missing, "public names without an API entry: " + ", ".join(missing)
+
+
+def _check_class_pages(out):
+    """What a reader of a model class page needs: each method listed once, no private base class
+    named, and the loading and saving methods on the page of every class that has them."""
+    import lucid.models as models
+
+    problems = []
+    for html_path in sorted((out / "api" / "models").glob("*.html")):
+        html = html_path.read_text(encoding="utf-8")
+        if re.search(r"\b_?TaskModel\b|PretrainedMixin|Bases:", html):
+            problems.append(f"{html_path.name}: names a private base class")
+        classes = re.findall(r'id="lucid\.models\.(\w+)"', html)
+        if len(classes) != 1:
+            continue  # the index, the factories, the heads
+        cls = getattr(models, classes[0])
+        names = re.findall(r'<span class="sig-name descname"><span class="pre">(\w+)</span>', html)
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            problems.append(f"{html_path.name}: listed more than once: {twice}")
+        for name in ("from_pretrained", "save_pretrained"):
+            if hasattr(cls, name) and name not in names:
+                problems.append(f"{html_path.name}: no {name}")
+    assert not problems, "\n".join(problems)

@@ -2,14 +2,14 @@
 
 Run ``lucid-bert -h`` for the subcommands and ``lucid-bert SUBCOMMAND -h`` for their options.
 Without a subcommand it runs ``demo``, which needs no download. Every subcommand takes
-``--device cpu|gpu`` and ``--seed``. Bad files and bad arguments print one line
-``lucid-bert: error: ...`` and exit with status 2 (set ``LUCID_DEBUG=1`` for the traceback).
+``--device cpu|gpu``, ``--seed`` and ``--debug``. Bad files and bad arguments print one line
+``lucid-bert: error: ...`` and exit with status 2 (``--debug`` shows the traceback).
 
 The package holds the parser (:mod:`~lucid.cli.parser`), the progress bars
 (:mod:`~lucid.cli.progress`), the file readers (:mod:`~lucid.cli.readers`), one module per
-subcommand, and the one training loop that ``demo`` and ``finetune`` share
-(:mod:`~lucid.cli.training`). Every forward pass, loss, probability, encoding and checkpoint
-load goes through the library.
+subcommand, the one training loop that ``demo`` and ``finetune`` share
+(:mod:`~lucid.cli.training`) and the record ``finetune`` keeps (:mod:`~lucid.cli.metrics`).
+Every forward pass, loss, probability, encoding and checkpoint load goes through the library.
 
 Example:
     >>> from lucid.cli import main

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
-from lucid.models import BERTForSequenceClassification, BERTTokenizerFast
+from lucid.data import TruncationWarning
+from lucid.models import BERTForSequenceClassification
 from lucid.models.bert.checkpoint import check_model_folder, label_names
 
+from .errors import PROG
+from .progress import log
 from .readers import gather_texts
-from .session import load_pretrained, start
+from .session import load_pretrained, load_tokenizer, loading_notes, model_config, start
 
 __all__ = ["run"]
 
@@ -28,7 +31,10 @@ def _print(text, pair, probs, names, as_json):
 
 def run(args) -> int:
     """Print ``label<TAB>probability<TAB>text`` per text (``--json``: one object with every
-    class probability), the label names coming from the folder's ``config.json``.
+    class probability), the label names coming from the folder's ``config.json``. Texts are
+    truncated to ``--max-length`` tokens, by default to the length the model was fine-tuned
+    with (``model_max_length`` in its ``tokenizer_config.json``, which ``finetune`` writes) or
+    the model's maximum if that is smaller; one note at the end says how many were cut.
 
     Example:
         >>> import tempfile
@@ -41,16 +47,24 @@ def run(args) -> int:
     """
     start(args)
     folder = check_model_folder(args.model)
+    config = model_config(folder, args.max_length)
     texts = gather_texts(args.texts, args.file)
-    tokenizer = BERTTokenizerFast.from_pretrained(folder)
+    tokenizer = load_tokenizer(folder, config)
+    max_length = args.max_length or min(tokenizer.model_max_length, config.max_position_embeddings)
     model = load_pretrained(BERTForSequenceClassification, folder, args.device)
     names = label_names(model.config, model.num_labels)
     has_pairs = any(b is not None for _, b in texts)
-    for start_at in range(0, len(texts), args.batch_size):
-        chunk = texts[start_at:start_at + args.batch_size]
-        a = [t for t, _ in chunk]
-        b = [p or "" for _, p in chunk] if has_pairs else None
-        probs = model.predict_proba_from_text(tokenizer, a, b, max_length=args.max_length).numpy()
-        for (text, pair), p in zip(chunk, probs):
-            _print(text, pair, p, names, args.json)
+    with loading_notes() as caught:
+        for start_at in range(0, len(texts), args.batch_size):
+            chunk = texts[start_at:start_at + args.batch_size]
+            a = [t for t, _ in chunk]
+            b = [p or "" for _, p in chunk] if has_pairs else None
+            probs = model.predict_proba_from_text(tokenizer, a, b, max_length=max_length).numpy()
+            for (text, pair), p in zip(chunk, probs):
+                _print(text, pair, p, names, args.json)
+        # one note for the whole run instead of one per batch
+        cut = [w for w in caught if isinstance(w.message, TruncationWarning)]
+        caught[:] = [w for w in caught if w not in cut]
+        if cut:
+            log(f"{PROG}: note: {TruncationWarning(sum(w.message.count for w in cut), len(texts), max_length)}")
     return 0

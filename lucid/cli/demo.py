@@ -5,13 +5,11 @@ classifier. Everything it reads ships with lucid; nothing is downloaded."""
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import time
 
-import numpy as np
-
-from lucid.data import SENTIMENT_LABELS, load_corpus, load_sentiment, train_test_split
+from lucid.data import (SENTIMENT_LABELS, DataCollatorForLanguageModeling, DataCollatorWithPadding, load_corpus,
+                        load_sentiment, train_test_split)
 from lucid.models import BERTConfig, BERTForMaskedLM, BERTForSequenceClassification, BERTTokenizerFast
 from lucid.models.bert.checkpoint import set_label_names
 from lucid.nn.kernels import single_threaded_blas
@@ -20,7 +18,7 @@ from lucid.optim.lr_scheduler import LinearWarmupDecayLR
 
 from .progress import log
 from .session import load_pretrained, start
-from .training import TextSet, Trainer, masked_lm_loss
+from .training import Trainer, encode_examples, loader
 
 __all__ = ["DEMO_SENTENCES", "run", "single_blas_thread"]
 
@@ -52,16 +50,16 @@ def single_blas_thread():
         yield
 
 
-def _trainer(model, tokenizer, device, max_length, epochs, batches_per_epoch, lr, max_grad_norm=None):
+def _trainer(model, epochs, batches_per_epoch, lr, max_grad_norm=None):
     """AdamW with a tenth of the steps warming up, then linear decay to zero."""
     steps = epochs * batches_per_epoch
     optimizer = AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     scheduler = LinearWarmupDecayLR(optimizer, num_warmup_steps=max(1, steps // 10), num_training_steps=steps)
-    return Trainer(model, tokenizer, optimizer, scheduler, device, max_length, max_grad_norm)
+    return Trainer(model, optimizer, scheduler, max_grad_norm)
 
 
-def _pretrain(tokenizer, texts, device, epochs, rng):
-    """A tiny BERT pre-trained with masked-LM on ``texts``."""
+def _pretrain(tokenizer, texts, device, epochs):
+    """A tiny BERT pre-trained with masked-LM on ``texts``, masked by the collator."""
     config = BERTConfig(vocab_size=tokenizer.vocab_size, hidden_size=64, num_hidden_layers=2,
                         num_attention_heads=2, intermediate_size=128, max_position_embeddings=64,
                         pad_token_id=tokenizer.pad_token_id, mask_token_id=tokenizer.mask_token_id,
@@ -70,11 +68,11 @@ def _pretrain(tokenizer, texts, device, epochs, rng):
     n_params = sum(p.size for p in mlm.parameters())
     log(f"[3/5] masked-LM pre-training: tiny BERT ({config.num_hidden_layers} layers, hidden "
         f"{config.hidden_size}, {n_params:,} parameters), {epochs} epoch(s) on {device}")
-    batch_size = 32
-    trainer = _trainer(mlm, tokenizer, device, config.max_position_embeddings, epochs,
-                       math.ceil(len(texts) / batch_size), lr=2e-3)
+    batches = loader(encode_examples(tokenizer, texts, max_length=config.max_position_embeddings), 32,
+                     DataCollatorForLanguageModeling(tokenizer, device=device), shuffle=True)
+    trainer = _trainer(mlm, epochs, len(batches), lr=2e-3)
     for epoch in range(epochs):
-        trainer.train_epoch(TextSet(texts), batch_size, rng, f"pretrain {epoch + 1}/{epochs}", loss=masked_lm_loss)
+        trainer.train_epoch(batches, f"pretrain {epoch + 1}/{epochs}")
     return mlm
 
 
@@ -89,7 +87,7 @@ def run(args) -> int:
         0
     """
     t0 = time.perf_counter()
-    rng = start(args)
+    start(args)
     device = args.device
     pre_epochs = args.pretrain_epochs if args.pretrain_epochs is not None else (2 if args.quick else 10)
     ft_epochs = args.epochs if args.epochs is not None else (3 if args.quick else 8)
@@ -98,29 +96,33 @@ def run(args) -> int:
     corpus = load_corpus()
     texts, labels = load_sentiment()
     train_idx, test_idx = train_test_split(len(texts), test_fraction=0.2, seed=args.seed)
-    train = TextSet([texts[i] for i in train_idx], labels=np.array([labels[i] for i in train_idx], dtype=np.int64))
-    test = TextSet([texts[i] for i in test_idx], labels=np.array([labels[i] for i in test_idx], dtype=np.int64))
-    log(f"[1/5] data: {len(corpus)} corpus sentences; {len(train)} labelled reviews for training, "
-        f"{len(test)} held out")
+    log(f"[1/5] data: {len(corpus)} corpus sentences; {len(train_idx)} labelled reviews for training, "
+        f"{len(test_idx)} held out")
 
     # Only unlabelled text the model may see: the corpus and the training reviews.
-    unlabelled = corpus + train.texts
+    unlabelled = corpus + [texts[i] for i in train_idx]
     tokenizer = BERTTokenizerFast.train_from_iterator(unlabelled, vocab_size=DEMO_VOCAB_SIZE)
     log(f"[2/5] tokenizer: learned a WordPiece vocabulary of {tokenizer.vocab_size} tokens")
 
-    mlm = _pretrain(tokenizer, unlabelled, device, pre_epochs, rng)
+    mlm = _pretrain(tokenizer, unlabelled, device, pre_epochs)
     mlm.save_pretrained(pre_dir)
     tokenizer.save_pretrained(pre_dir)
 
     log(f"[4/5] fine-tuning BERTForSequenceClassification from {pre_dir}, {ft_epochs} epoch(s)")
     clf = load_pretrained(BERTForSequenceClassification, pre_dir, device, num_labels=len(SENTIMENT_LABELS))
-    batch_size = 16
-    trainer = _trainer(clf, tokenizer, device, mlm.config.max_position_embeddings, ft_epochs,
-                       math.ceil(len(train) / batch_size), lr=1e-3, max_grad_norm=1.0)
+    collate = DataCollatorWithPadding(tokenizer, device=device)
+
+    def reviews(idx, batch_size, shuffle):
+        features = encode_examples(tokenizer, [texts[i] for i in idx], labels=[labels[i] for i in idx],
+                                   max_length=mlm.config.max_position_embeddings)
+        return loader(features, batch_size, collate, shuffle)
+
+    train, test = reviews(train_idx, 16, True), reviews(test_idx, 64, False)
+    trainer = _trainer(clf, ft_epochs, len(train), lr=1e-3, max_grad_norm=1.0)
     acc = float("nan")
     for epoch in range(ft_epochs):
-        trainer.train_epoch(train, batch_size, rng, f"finetune {epoch + 1}/{ft_epochs}")
-        loss, acc = trainer.evaluate(test, 64)
+        trainer.train_epoch(train, f"finetune {epoch + 1}/{ft_epochs}")
+        loss, acc = trainer.evaluate(test)
         log(f"    epoch {epoch + 1}: held-out loss {loss:.4f}, accuracy {acc:.3f}")
     set_label_names(clf.config, SENTIMENT_LABELS)
     clf.save_pretrained(clf_dir)
@@ -130,7 +132,7 @@ def run(args) -> int:
     clf2 = BERTForSequenceClassification.from_pretrained(clf_dir, num_labels=len(SENTIMENT_LABELS)).to(device)
     probs = clf2.predict_proba_from_text(tokenizer=BERTTokenizerFast.from_pretrained(clf_dir),
                                          text_a=list(DEMO_SENTENCES), device=device).numpy()
-    print(f"held-out accuracy: {acc:.3f} on {len(test)} reviews (chance: 0.500)")
+    print(f"held-out accuracy: {acc:.3f} on {len(test_idx)} reviews (chance: 0.500)")
     for text, p in zip(DEMO_SENTENCES, probs):
         k = int(p.argmax())
         print(f"  {SENTIMENT_LABELS[k]:<8} {p[k]:.3f}  {text}")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 import lucid
-from lucid.models import BERTForMaskedLM, BERTTokenizerFast
+from lucid.models import BERTForMaskedLM
 from lucid.models.bert.checkpoint import check_model_folder
 from lucid.nn import functional as F
 
 from .errors import CLIError
 from .readers import gather_texts
-from .session import load_pretrained, start
+from .session import load_pretrained, load_tokenizer, model_config, start
 
 __all__ = ["run"]
 
@@ -28,8 +28,9 @@ def run(args) -> int:
     """
     start(args)
     folder = check_model_folder(args.model)
+    config = model_config(folder)
     texts = gather_texts(args.texts, args.file)
-    tokenizer = BERTTokenizerFast.from_pretrained(folder)
+    tokenizer = load_tokenizer(folder, config)
     mask_token, mask_id = tokenizer.mask_token, tokenizer.mask_token_id
     model = load_pretrained(BERTForMaskedLM, folder, args.device)
     k = min(args.top_k, tokenizer.vocab_size)

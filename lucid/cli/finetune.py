@@ -1,26 +1,31 @@
 """``lucid-bert finetune``: fine-tune ``BERTForSequenceClassification`` on a labelled file with
 AdamW, linear warm-up then linear decay, gradient clipping and an evaluation after every
-epoch; the best epoch's checkpoint is saved with its tokenizer and label names."""
+epoch; the best epoch's checkpoint is saved with its tokenizer, label names and
+``--max-length``, and the run's metrics beside it (:mod:`~lucid.cli.metrics`)."""
 
 from __future__ import annotations
 
 import math
+import os
 import time
 
-import numpy as np
-
-from lucid.models import BERTForSequenceClassification, BERTTokenizerFast
+from lucid.data import DataCollatorWithPadding
+from lucid.models import BERTForSequenceClassification
 from lucid.models.bert.checkpoint import check_model_folder, set_label_names
 from lucid.optim import AdamW
 from lucid.optim.lr_scheduler import LinearWarmupDecayLR
 
 from .errors import CLIError
+from .metrics import MetricsLog, plot_curves
 from .progress import log
 from .readers import label_vocab, read_examples
-from .session import load_pretrained, start
-from .training import TextSet, Trainer
+from .session import load_pretrained, load_tokenizer, loading_notes, model_config, start
+from .training import Trainer, encode_examples, loader
 
-__all__ = ["run"]
+__all__ = ["DEFAULT_MAX_LENGTH", "run"]
+
+#: ``--max-length`` when none is given (or the model's own limit, when that is smaller).
+DEFAULT_MAX_LENGTH = 128
 
 
 def _split(args, rng):
@@ -50,15 +55,19 @@ def _label_ids(args, train, evals):
     return names, index
 
 
-def _text_set(examples, index) -> TextSet:
-    """Examples as a :class:`TextSet`; with any ``text_pair``, a missing pair is the empty text."""
+def _features(tokenizer, examples, index, max_length) -> list[dict]:
+    """Examples tokenized once into collator features; with any ``text_pair``, a missing pair
+    is the empty text."""
+    if not examples:
+        return []
     pairs = [ex.get("text_pair", "") for ex in examples] if any("text_pair" in ex for ex in examples) else None
-    return TextSet([ex["text"] for ex in examples], pairs,
-                   np.array([index[ex["label"]] for ex in examples], dtype=np.int64))
+    return encode_examples(tokenizer, [ex["text"] for ex in examples], pairs,
+                           [index[ex["label"]] for ex in examples], max_length)
 
 
 def run(args) -> int:
-    """Fine-tune, evaluate after each epoch, keep the best checkpoint (by accuracy, then loss).
+    """Fine-tune, evaluate after each epoch, keep the best checkpoint (by accuracy, then loss);
+    write ``metrics.jsonl`` (and ``training_curves.png``) into ``--output-dir``.
 
     Example:
         >>> import tempfile
@@ -76,34 +85,47 @@ def run(args) -> int:
     folder = check_model_folder(args.model)
     if args.weight_decay < 0:
         raise CLIError(f"--weight-decay must be >= 0, got {args.weight_decay}")
+    config = model_config(folder, args.max_length)
+    max_length = args.max_length or min(DEFAULT_MAX_LENGTH, config.max_position_embeddings)
     train, evals = _split(args, rng)
     names, index = _label_ids(args, train, evals)
-    tokenizer = BERTTokenizerFast.from_pretrained(folder)
+    tokenizer = load_tokenizer(folder, config)
+    tokenizer.model_max_length = max_length  # saved in tokenizer_config.json: classify's default
     model = load_pretrained(BERTForSequenceClassification, folder, args.device, num_labels=len(names))
-    steps = args.epochs * math.ceil(len(train) / args.batch_size)
+    with loading_notes():  # a note when texts are longer than --max-length
+        train_data = _features(tokenizer, train, index, max_length)
+        eval_data = _features(tokenizer, evals, index, max_length)
+    collate = DataCollatorWithPadding(tokenizer, device=args.device)
+    train_batches = loader(train_data, args.batch_size, collate, shuffle=True)
+    eval_batches = loader(eval_data, max(args.batch_size, 32), collate)
+    steps = args.epochs * len(train_batches)
     warmup = int(round(steps * args.warmup_ratio))
     optimizer = AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    trainer = Trainer(model, tokenizer, optimizer,
-                      LinearWarmupDecayLR(optimizer, num_warmup_steps=warmup, num_training_steps=steps),
-                      args.device, min(args.max_length, model.config.max_position_embeddings), args.max_grad_norm)
-    train_set, eval_set = _text_set(train, index), _text_set(evals, index)
+    scheduler = LinearWarmupDecayLR(optimizer, num_warmup_steps=warmup, num_training_steps=steps)
     log(f"fine-tuning {folder} on {len(train)} examples ({len(evals)} for evaluation), labels: "
-        f"{', '.join(names)}; {args.epochs} epoch(s), {steps} steps ({warmup} warm-up) on {args.device}")
+        f"{', '.join(names)}; {args.epochs} epoch(s), {steps} steps ({warmup} warm-up), at most {max_length} "
+        f"tokens, on {args.device}")
     set_label_names(model.config, names)
     best = None
-    for epoch in range(args.epochs):
-        train_loss = trainer.train_epoch(train_set, args.batch_size, rng, f"epoch {epoch + 1}/{args.epochs}")
-        if evals:
-            loss, acc = trainer.evaluate(eval_set, max(args.batch_size, 32))
-        else:
-            loss, acc = train_loss, float("nan")
-        improved = (best is None or (acc, -loss) > (best[0], -best[1])) if evals else True
-        log(f"    epoch {epoch + 1}: train loss {train_loss:.4f}, eval loss {loss:.4f}, eval accuracy {acc:.3f}"
-            + ("  (best, saved)" if improved else ""))
-        if improved:
-            best = (acc, loss, epoch + 1)
-            model.save_pretrained(args.output_dir)
-            tokenizer.save_pretrained(args.output_dir)
+    with MetricsLog(os.path.join(args.output_dir, "metrics.jsonl")) as metrics:
+        trainer = Trainer(model, optimizer, scheduler, args.max_grad_norm, on_step=lambda step, epoch, loss, lr:
+                          metrics.write(step=step, epoch=epoch, loss=loss, learning_rate=lr))
+        for epoch in range(args.epochs):
+            train_loss = trainer.train_epoch(train_batches, f"epoch {epoch + 1}/{args.epochs}")
+            if evals:
+                loss, acc = trainer.evaluate(eval_batches)
+                metrics.write(step=trainer.step, epoch=float(epoch + 1), eval_loss=loss, eval_accuracy=acc)
+            else:
+                loss, acc = train_loss, float("nan")
+            improved = (best is None or (acc, -loss) > (best[0], -best[1])) if evals else True
+            log(f"    epoch {epoch + 1}: train loss {train_loss:.4f}, eval loss {loss:.4f}, eval accuracy {acc:.3f}"
+                + ("  (best, saved)" if improved else ""))
+            if improved:
+                best = (acc, loss, epoch + 1)
+                model.save_pretrained(args.output_dir)
+                tokenizer.save_pretrained(args.output_dir)
+    plotted = plot_curves(metrics.records, os.path.join(args.output_dir, "training_curves.png"))
     print(f"best eval accuracy {best[0]:.3f} (loss {best[1]:.4f}) after epoch {best[2]}; saved to "
-          f"{args.output_dir} in {time.perf_counter() - t0:.1f} s")
+          f"{args.output_dir} with metrics.jsonl{' and training_curves.png' if plotted else ''} in "
+          f"{time.perf_counter() - t0:.1f} s")
     return 0

@@ -20,12 +20,13 @@ def run(args) -> int:
 
     Example:
         >>> import argparse
-        >>> run(argparse.Namespace(seed=0, device="cpu", model="no/such/folder", texts=["Ada"], file=None))
+        >>> run(argparse.Namespace(seed=0, device="cpu", model="no/such/folder", texts=["Ada"], file=None,
+        ...                        max_length=None))
         Traceback (most recent call last):
         ...
         FileNotFoundError: no model folder at 'no/such/folder'
     """
-    tokenizer, model = open_model(args, BERTForTokenClassification)
+    tokenizer, model = open_model(args, BERTForTokenClassification, args.max_length)
     texts = [t for t, _ in gather_texts(args.texts, args.file)]
     for begin in range(0, len(texts), args.batch_size):
         chunk = texts[begin:begin + args.batch_size]

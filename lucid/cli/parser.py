@@ -21,6 +21,22 @@ class _Parser(argparse.ArgumentParser):
         raise CLIError(message)
 
 
+class _CommandParser(_Parser):
+    """A subcommand's parser: its texts may come before, between or after its options
+    (``classify MODEL --max-length 8 TEXT``), as argparse's intermixed parsing allows."""
+
+    _intermixed = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._intermixed:  # the intermixed parse calls back here for each of its two passes
+            return super().parse_known_args(args, namespace)
+        self._intermixed = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixed = False
+
+
 def _number(kind, convert, ok):
     """An argparse type: ``convert`` the text and check it with ``ok``, else say a ``kind`` was expected."""
 
@@ -41,6 +57,7 @@ _nonneg_int = _number("non-negative integer", int, lambda v: v >= 0)
 _positive_float = _number("positive number", float, lambda v: v > 0 and math.isfinite(v))
 _fraction = _number("number in [0, 1)", float, lambda v: 0.0 <= v < 1.0)
 
+
 def _add_inputs(p, texts_help, file_help):
     """The checkpoint folder and the texts (arguments and/or ``--file``) of a prediction command."""
     p.add_argument("model", help="checkpoint folder: config.json, model.safetensors and the tokenizer files")
@@ -52,16 +69,18 @@ def _add_common(p):
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
                    help="where tensors live: cpu (NumPy) or gpu (CuPy, CUDA) (default: cpu)")
     p.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default: 0)")
+    p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
 
 
-def _add_text_command(sub, name, help, description, texts_help, file_help, json_help):
+def _add_text_command(sub, name, help, description, texts_help, file_help, json_help,
+                      max_length_default="the model's maximum"):
     """A command that predicts on texts in batches: the folder, the texts, ``--batch-size``,
     ``--max-length``, ``--json``, ``--device`` and ``--seed``."""
     p = sub.add_parser(name, help=help, description=description)
     _add_inputs(p, texts_help, file_help)
     p.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
     p.add_argument("--max-length", type=_positive_int, default=None,
-                   help="truncate inputs to this many tokens (default: the model's maximum)")
+                   help=f"truncate inputs to this many tokens (default: {max_length_default})")
     p.add_argument("--json", action="store_true", help=json_help)
     _add_common(p)
 
@@ -94,7 +113,9 @@ def _add_classify(sub):
                       "Prints the predicted label and its probability for each text, using a "
                       "sequence-classification checkpoint folder.",
                       "texts to classify", "one text per line, or a .csv/.tsv/.jsonl file with a text "
-                      "(and optional text_pair) column", "print one JSON object per text with every probability")
+                      "(and optional text_pair) column", "print one JSON object per text with every probability",
+                      "the length the model was fine-tuned with, from its tokenizer_config.json, else the model's "
+                      "maximum")
 
 
 def _add_finetune(sub):
@@ -102,7 +123,8 @@ def _add_finetune(sub):
                        description="Fine-tunes BERTForSequenceClassification from a Hugging Face or lucid "
                        "checkpoint folder on a .csv, .tsv or .jsonl file with text, optional text_pair, and label "
                        "columns: AdamW, linear warm-up then linear decay, gradient clipping, evaluation after "
-                       "each epoch; the best checkpoint (by accuracy) is saved with its tokenizer.")
+                       "each epoch; the best checkpoint (by accuracy) is saved with its tokenizer, and the run's "
+                       "metrics.jsonl (and, with matplotlib, training_curves.png) beside it.")
     p.add_argument("model", help="checkpoint folder to start from (with vocab.txt or tokenizer.json)")
     p.add_argument("train_file", help=".csv, .tsv or .jsonl training file")
     p.add_argument("--eval-file", help="evaluation file (default: hold out --eval-fraction of the training file)")
@@ -118,8 +140,8 @@ def _add_finetune(sub):
                    help="share of the steps spent warming up (default: 0.1)")
     p.add_argument("--max-grad-norm", type=_positive_float, default=1.0,
                    help="clip the global gradient norm to this (default: 1.0)")
-    p.add_argument("--max-length", type=_positive_int, default=128, help="truncate inputs to this many "
-                   "tokens (default: 128)")
+    p.add_argument("--max-length", type=_positive_int, default=None, help="truncate inputs to this many "
+                   "tokens, saved with the model for classify (default: 128, or the model's maximum if smaller)")
     _add_common(p)
 
 
@@ -132,8 +154,8 @@ def _add_qa(sub):
     p.add_argument("--question", required=True, help="the question")
     p.add_argument("--context", required=True, help="the text that holds the answer")
     windows = p.add_argument_group("windows and spans")
-    windows.add_argument("--max-length", type=_positive_int, default=384,
-                         help="tokens per window (default: 384, at most the model's maximum)")
+    windows.add_argument("--max-length", type=_positive_int, default=None,
+                         help="tokens per window (default: 384, or the model's maximum when smaller)")
     windows.add_argument("--doc-stride", type=_nonneg_int, default=None,
                          help="tokens shared by consecutive windows (default: half a window, at most 128, as "
                          "Hugging Face's pipeline)")
@@ -163,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="BERT on lucid: a no-download demo, fill-mask, classify, finetune, "
                      "qa, ner. Without a subcommand, runs the demo.")
     parser.add_argument("--version", action="version", version=f"{PROG} (lucid {__version__})")
-    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=_CommandParser)
     for add in (_add_demo, _add_fill_mask, _add_classify, _add_finetune, _add_qa, _add_ner):
         add(sub)
     return parser

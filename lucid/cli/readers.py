@@ -12,7 +12,11 @@ import os
 
 from .errors import CLIError
 
-__all__ = ["read_examples", "read_texts", "gather_texts", "label_vocab"]
+__all__ = ["ENCODING", "read_examples", "read_texts", "gather_texts", "label_vocab"]
+
+#: UTF-8, with a leading byte-order mark (which spreadsheet programs write) skipped rather than
+#: read as part of the first column's name.
+ENCODING = "utf-8-sig"
 
 
 def _check_file(path):
@@ -37,7 +41,7 @@ def _read_rows(path, fmt):
     """``(line number, row dict)`` for each record of a JSONL or CSV/TSV file."""
     rows = []
     try:
-        with open(path, encoding="utf-8", newline="") as f:
+        with open(path, encoding=ENCODING, newline="") as f:
             if fmt == "jsonl":
                 for lineno, line in enumerate(f, 1):
                     if not line.strip():
@@ -124,7 +128,7 @@ def read_texts(path) -> list[tuple[str, str | None]]:
     if _file_format(path) is not None:
         return [(ex["text"], ex.get("text_pair")) for ex in read_examples(path, require_label=False)]
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding=ENCODING) as f:
             texts = [(line.strip(), None) for line in f if line.strip()]
     except UnicodeDecodeError:
         raise CLIError(f"{path!r} is not UTF-8 text") from None

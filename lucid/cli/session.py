@@ -1,24 +1,28 @@
-"""What every subcommand does first: seed the random numbers, check the device, and load
-checkpoints with the library's warnings shown as one-line notes."""
+"""What every subcommand does first: seed the random numbers, check the device, check a
+checkpoint folder's config and tokenizer before its weights load, and load checkpoints with
+the library's warnings shown as one-line notes."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 
 import numpy as np
 
 import lucid
+from lucid.models import BERTTokenizerFast
+from lucid.models.bert.checkpoint import check_model_folder, read_config
 
 from .errors import PROG, CLIError
 from .progress import log
 
-__all__ = ["start", "loading_notes", "load_pretrained", "open_model"]
+__all__ = ["start", "loading_notes", "load_pretrained", "model_config", "load_tokenizer", "open_model"]
 
 
 def start(args) -> np.random.Generator:
     """Seed ``lucid.random`` with ``args.seed``, check that ``args.device`` is usable, and
-    return the NumPy generator that orders the examples (shuffling, held-out splits).
+    return the NumPy generator of the held-out split (batches are shuffled by ``lucid.random``).
 
     Example:
         >>> import argparse
@@ -35,7 +39,9 @@ def start(args) -> np.random.Generator:
 
 @contextlib.contextmanager
 def loading_notes():
-    """Show the warnings raised inside (e.g. a freshly initialised head) as one-line notes.
+    """Show the warnings raised inside (e.g. a freshly initialised head) as one-line notes,
+    at the end of the block; it yields the list of caught warnings, from which a caller may
+    take those it reports itself.
 
     Example:
         >>> import contextlib, io, warnings
@@ -47,7 +53,7 @@ def loading_notes():
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        yield
+        yield caught
     for w in caught:
         log(f"{PROG}: note: {str(w.message).strip().splitlines()[0]}")
 
@@ -69,9 +75,62 @@ def load_pretrained(cls, folder, device="cpu", **kwargs):
     return model.to(device)
 
 
-def open_model(args, cls):
-    """What a prediction command does first: :func:`start`, then the tokenizer and ``cls`` from
-    the checkpoint folder ``args.model`` (checked before anything is read), on ``args.device``.
+def model_config(folder, max_length=None):
+    """The folder's :class:`~lucid.models.BERTConfig`, once ``max_length`` (``--max-length``, or
+    None) fits its ``max_position_embeddings``; read before anything else loads, so a length
+    the model cannot take is refused at once.
+
+    Example:
+        >>> import tempfile
+        >>> from lucid.models import BERTConfig
+        >>> folder = tempfile.mkdtemp()
+        >>> BERTConfig(vocab_size=30, max_position_embeddings=64).save_pretrained(folder)
+        >>> model_config(folder, 100)
+        Traceback (most recent call last):
+        ...
+        lucid.cli.errors.CLIError: --max-length 100 is more than the model takes: max_position_embeddings is 64 in '...'
+    """
+    config = read_config(folder)
+    limit = config.max_position_embeddings
+    if max_length is not None and max_length > limit:
+        raise CLIError(f"--max-length {max_length} is more than the model takes: max_position_embeddings is "
+                       f"{limit} in {os.path.join(folder, 'config.json')!r}")
+    return config
+
+
+def load_tokenizer(folder, config):
+    """The tokenizer of ``folder``, checked against the model's ``config``: a wrongly typed
+    setting in its files, or a vocabulary with ids the model has no embedding for, is a
+    :class:`CLIError` naming the file and the value.
+
+    Example:
+        >>> import tempfile
+        >>> from lucid.models import BERTConfig, BERTTokenizerFast
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = BERTTokenizerFast().save_pretrained(folder)
+        >>> load_tokenizer(folder, BERTConfig(vocab_size=3))
+        Traceback (most recent call last):
+        ...
+        lucid.cli.errors.CLIError: the tokenizer in '...' has ids up to 4 but the model's config.json has vocab_size 3 ...
+    """
+    try:
+        tokenizer = BERTTokenizerFast.from_pretrained(folder)
+    except TypeError as err:  # a JSON value of the wrong type, e.g. "do_lower_case": "yes"
+        settings = os.path.join(folder, "tokenizer_config.json")
+        where = settings if os.path.isfile(settings) else folder
+        raise CLIError(f"{where!r} holds a value of the wrong type: {err}") from None
+    top = max(tokenizer.get_vocab().values())
+    if top >= config.vocab_size:
+        raise CLIError(f"the tokenizer in {folder!r} has ids up to {top} but the model's config.json has vocab_size "
+                       f"{config.vocab_size} (ids from {config.vocab_size} on have no embedding): use the tokenizer "
+                       "the model was trained with")
+    return tokenizer
+
+
+def open_model(args, cls, max_length=None):
+    """What a prediction command does first: :func:`start`, then the tokenizer (checked by
+    :func:`load_tokenizer`) and ``cls`` from the checkpoint folder ``args.model`` (checked
+    before anything is read, with ``max_length`` by :func:`model_config`), on ``args.device``.
 
     Example:
         >>> import argparse
@@ -81,9 +140,7 @@ def open_model(args, cls):
         ...
         FileNotFoundError: no model folder at 'no/such/folder'
     """
-    from lucid.models import BERTTokenizerFast
-    from lucid.models.bert.checkpoint import check_model_folder
-
     start(args)
     folder = check_model_folder(args.model)
-    return BERTTokenizerFast.from_pretrained(folder), load_pretrained(cls, folder, args.device)
+    tokenizer = load_tokenizer(folder, model_config(folder, max_length))
+    return tokenizer, load_pretrained(cls, folder, args.device)

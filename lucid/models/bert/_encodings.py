@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...data import warn_if_truncated
 from .tokenizer.batches import as_tensors
 from .tokenizer.pipeline import bert_pipeline
 from .tokenizer.truncation import fit_to_length
@@ -21,7 +22,8 @@ __all__ = ["encode_pieces", "encode_with_offsets", "model_inputs", "word_count"]
 
 def encode_with_offsets(tokenizer, texts_a, texts_b=None, max_length=None) -> list:
     """The ``tokenizers`` encodings of a batch of texts (or text pairs), special tokens added,
-    each truncated (longest text of a pair first) to ``max_length`` tokens when given.
+    each truncated (longest text of a pair first) to ``max_length`` tokens when given (with a
+    :class:`~lucid.data.TruncationWarning` when a text lost tokens, as every text method gives).
 
     Example:
         >>> from lucid.models import BERTTokenizerFast
@@ -38,7 +40,10 @@ def encode_with_offsets(tokenizer, texts_a, texts_b=None, max_length=None) -> li
         inputs, _ = fit_to_length(inputs, None, max_length, True,
                                   lambda texts: rust.encode_batch(texts, add_special_tokens=False))
         rust.enable_truncation(max_length, strategy="longest_first")
-    return rust.encode_batch(inputs)
+    encodings = rust.encode_batch(inputs)
+    if max_length is not None:
+        warn_if_truncated(tokenizer, list(texts_a), texts_b, [len(e.ids) for e in encodings], max_length)
+    return encodings
 
 
 def encode_pieces(tokenizer, texts) -> list:

@@ -28,6 +28,7 @@ import numpy as np
 from ... import _backend, nn
 from ..._function import no_grad
 from ..._tensor import Tensor
+from ...data import warn_if_truncated
 from ...random import generator
 from .checkpoint import PretrainedMixin
 from .config import BERTConfig
@@ -141,7 +142,8 @@ def encode_texts(tokenizer, text_a, text_b=None, max_length=None, device="cpu", 
     """Tokenize one text or a batch (optionally paired) into right-padded int64 id tensors
     ``(batch, seq)`` on ``device``: ``input_ids``, ``token_type_ids``, ``attention_mask``
     (and ``special_tokens_mask`` when asked), each encoding truncated (longest text of a pair
-    first) to ``max_length`` tokens.
+    first) to ``max_length`` tokens, with one :class:`~lucid.data.TruncationWarning` per call
+    when any text lost tokens.
 
     Example:
         >>> from lucid.models import BERTTokenizerFast
@@ -154,6 +156,9 @@ def encode_texts(tokenizer, text_a, text_b=None, max_length=None, device="cpu", 
     texts_a, texts_b = batch_texts(text_a, text_b)
     enc = tokenizer.batch_encode_plus(texts_a, texts_b, padding=True, max_length=max_length, truncation=True,
                                       return_tensor=True, device=device)
+    limit = tokenizer.model_max_length if max_length is None else max_length
+    if enc["input_ids"].shape[1] >= limit:  # only a batch as wide as the limit can hold a cut text
+        warn_if_truncated(tokenizer, texts_a, texts_b, enc["attention_mask"].numpy().sum(axis=1), limit)
     if not special_tokens_mask:
         del enc["special_tokens_mask"]
     return enc

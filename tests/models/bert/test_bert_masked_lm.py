@@ -155,6 +155,8 @@ def test_mlm_label_errors(tiny, random_ids):
         model.get_loss(labels=lucid.ones(1, 2), input_ids=random_ids(1, 2))
 
 
+# truncates on purpose; tests/data/test_data_truncation.py checks the warning it gives
+@pytest.mark.filterwarnings("ignore::lucid.data.TruncationWarning")
 def test_mlm_from_text(tokenizer, tiny):
     model = BERTForMaskedLM(tiny())
     lucid.random.seed(1)

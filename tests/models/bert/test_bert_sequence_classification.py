@@ -89,6 +89,8 @@ def test_training_step_reduces_the_loss(tiny, random_ids):
     assert loss.item() < first
 
 
+# truncates on purpose; tests/data/test_data_truncation.py checks the warning it gives
+@pytest.mark.filterwarnings("ignore::lucid.data.TruncationWarning")
 def test_classification_from_text(tokenizer, tiny):
     model = BERTForSequenceClassification(tiny(), num_labels=2)
     loss = model.get_loss_from_text(tokenizer=tokenizer, text_a="This movie is excellent.", labels=1)

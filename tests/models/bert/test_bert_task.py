@@ -58,6 +58,8 @@ def test_device_other_than_the_models_moves_the_model_with_a_warning(tokenizer, 
         BERTForSequenceClassification(tiny()).predict_labels_from_text(tokenizer, "a", device="cpu")
 
 
+# truncates on purpose; tests/data/test_data_truncation.py checks the warning it gives
+@pytest.mark.filterwarnings("ignore::lucid.data.TruncationWarning")
 def test_from_text_truncates_to_the_model_length(tokenizer, tiny):
     model = BERTForSequenceClassification(tiny(max_position_embeddings=8))
     long_text = " ".join(["the movie is excellent"] * 10)  # 42 tokens

@@ -10,6 +10,7 @@ import pytest
 from family_references import cross_entropy, reduce
 
 import lucid
+from lucid.data import TruncationWarning
 from lucid.models import BERTForTokenClassification, BERTTokenizerFast
 from lucid.models.bert.token_classification import group_entities
 
@@ -74,7 +75,8 @@ def test_word_labels_go_to_each_words_first_piece(tiny, words_tok):
     want = model.get_loss(lucid.tensor([[-100, 1, 0, -100, 0, 3, -100, -100]]), **ids, reduction=None)
     np.testing.assert_allclose(pair.numpy(), want.numpy(), rtol=1e-6)
     # a word cut off by max_length drops its label
-    cut = model.get_loss_from_text(words_tok, text, word_labels=word_labels, max_length=5, reduction=None)
+    with pytest.warns(TruncationWarning, match="longer than max_length=5 tokens"):
+        cut = model.get_loss_from_text(words_tok, text, word_labels=word_labels, max_length=5, reduction=None)
     assert cut.shape == (5,) and int((cut.numpy() != 0).sum()) == 2  # ada, love(lace); lives is cut off
 
 
@@ -185,3 +187,11 @@ def test_same_results_on_every_device(model_pair, device):
     per = model.get_loss(lucid.tensor(labels, device=device), **enc_d, reduction=None)
     assert per.device == device and per.shape == (12,)
     np.testing.assert_array_equal(model.predict_token_labels(**enc_d).numpy(), cpu.predict_token_labels(**enc).numpy())
+
+
+def test_long_texts_are_cut_with_a_warning(tiny, words_tok):
+    model = BERTForTokenClassification(tiny(vocab_size=len(WORDS)), num_labels=2)
+    text = "ada lives in london , the city ."
+    with pytest.warns(TruncationWarning, match="the text was longer than max_length=6 tokens"):
+        found = model.predict_entities_from_text(words_tok, text, max_length=6)
+    assert all(f["end"] <= len("ada lives in lon") for f in found)  # only the first 4 pieces were read

@@ -203,6 +203,8 @@ def test_batch_of_long_and_short_texts_truncates_and_pads(toks):
     np.testing.assert_array_equal(enc["attention_mask"].numpy(), want["attention_mask"])
 
 
+# truncates on purpose; tests/data/test_data_truncation.py checks the warning it gives
+@pytest.mark.filterwarnings("ignore::lucid.data.TruncationWarning")
 def test_model_from_text_truncates_long_texts_to_its_positions(toks, model_cfg):
     tok = toks[0]
     clf = BERTForSequenceClassification(model_cfg, num_labels=2)
