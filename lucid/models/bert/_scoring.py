@@ -67,18 +67,18 @@ def class_targets(labels, batch, num_classes, device, name="labels"):
         >>> class_targets([0, 2], 2, 2, "cpu")
         Traceback (most recent call last):
         ...
-        ValueError: labels must be class ids in [0, 2), got 2
+        ValueError: labels must be in [0, 2), got 2
     """
     labels = batch_labels(labels, batch, device)
     if labels.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be integer class ids, got dtype {labels.dtype}")
+        raise TypeError(f"{name} must be integers, got dtype {labels.dtype}")
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels.reshape(-1)
     if labels.ndim != 1:
-        raise ValueError(f"{name} must have shape ({batch},) or ({batch}, 1), got {labels.shape}")
+        raise ValueError(f"{name} must have shape (batch,) or (batch, 1), got {labels.shape}")
     bad = first_out_of_range(labels.data, num_classes)
     if bad is not None:
-        raise ValueError(f"{name} must be class ids in [0, {num_classes}), got {bad}")
+        raise ValueError(f"{name} must be in [0, {num_classes}), got {bad}")
     return labels
 
 

@@ -20,11 +20,11 @@ from ..._tensor import Tensor
 from ...nn import functional as F
 from ...nn.kv_cache import KVCache
 from ...random import generator
+from ._lm_head import TiedLMHead
 from ._scoring import check_reduction, labelled_rows, token_loss, token_targets
 from ._task import IGNORE_INDEX, TaskModel, accuracy, eval_mode
 from .config import BERTConfig
 from .heads import BERTOnlyMLMHead
-from .masked_lm import BERTForMaskedLM
 from .modeling import BERT
 
 __all__ = ["BERTForCausalLM"]
@@ -74,7 +74,7 @@ def sample_next(logits, gen, temperature=1.0, top_k=None, top_p=None):
     return xp.minimum(picked, probs.shape[-1] - 1).astype(xp.int64)
 
 
-class BERTForCausalLM(TaskModel):
+class BERTForCausalLM(TiedLMHead, TaskModel):
     """BERT decoder with the language-modelling head: next-token logits at every position.
 
     Args:
@@ -98,10 +98,6 @@ class BERTForCausalLM(TaskModel):
     """
 
     _hf_architecture = "BertLMHeadModel"
-    # the decoder is tied and aliased exactly as in the masked-LM model
-    _saved_aliases = BERTForMaskedLM._saved_aliases
-    _tied_names = BERTForMaskedLM._tied_names
-    _lm_head = BERTForMaskedLM._lm_head
 
     def __init__(self, config: BERTConfig):
         super().__init__(config)

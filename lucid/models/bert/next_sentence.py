@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ...nn import functional as F
 from ._scoring import check_reduction, class_targets
-from ._task import TaskModel, accuracy, batch_labels
+from ._task import TaskModel, accuracy
 from .config import BERTConfig
 from .heads import BERTOnlyNSPHead
 from .modeling import BERT
@@ -41,6 +41,7 @@ class BERTForNextSentencePrediction(TaskModel):
     """
 
     _hf_architecture = "BertForNextSentencePrediction"
+    num_labels = 2  # "is next" and "is random"
 
     def __init__(self, config: BERTConfig):
         super().__init__(config)
@@ -66,7 +67,7 @@ class BERTForNextSentencePrediction(TaskModel):
         """
         check_reduction(reduction)
         logits = self.forward(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
-        labels = class_targets(labels, logits.shape[0], 2, self.device)
+        labels = class_targets(labels, logits.shape[0], self.num_labels, self.device)
         return F.cross_entropy(logits, labels, reduction=reduction)
 
     # the argmax and the softmax of the logits, exactly as the sequence classifier gives them
@@ -77,32 +78,10 @@ class BERTForNextSentencePrediction(TaskModel):
                      inputs_embeds=None):
         """Fraction of pairs whose predicted label equals ``labels``, a 0-d float32 tensor."""
         pred = self.predict_labels(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
-        labels = class_targets(labels, pred.shape[0], 2, self.device)
+        labels = class_targets(labels, pred.shape[0], self.num_labels, self.device)
         return accuracy(pred.data, labels.data)
 
-    def get_loss_from_text(self, tokenizer, text_a, text_b=None, labels=0, *, device=None, reduction="mean",
-                           max_length=None):
-        """Tokenize the pair(s) and return :meth:`get_loss`.
-
-        Args:
-            tokenizer: a :class:`BERTTokenizerFast`.
-            text_a: the first segment: one string or a list of strings.
-            text_b: the second segment(s): a string, or a list as long as ``text_a``.
-            labels: 0 (``text_b`` follows, the default) or 1, one int for every pair or one per pair.
-            device: where to run; default the model's device. Another device moves the model there
-                (with a warning). ``"gpu"`` needs CuPy and a CUDA GPU.
-            reduction: as in :meth:`get_loss`.
-            max_length: truncate each pair to this many tokens (default
-                ``config.max_position_embeddings``).
-        """
-        enc = self._encode(tokenizer, text_a, text_b, device, max_length)
-        labels = batch_labels(labels, enc["input_ids"].shape[0], self.device, broadcast=True)
-        return self.get_loss(labels, **enc, reduction=reduction)
-
-    def predict_labels_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None):
-        """Tokenize and return :meth:`predict_labels`, ``(batch,)`` int64."""
-        return self.predict_labels(**self._encode(tokenizer, text_a, text_b, device, max_length))
-
-    def predict_proba_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None):
-        """Tokenize and return :meth:`predict_proba`, ``(batch, 2)``."""
-        return self.predict_proba(**self._encode(tokenizer, text_a, text_b, device, max_length))
+    # the text helpers are the sequence classifier's: tokenize the pair(s), spread an int label
+    get_loss_from_text = BERTForSequenceClassification.get_loss_from_text
+    predict_labels_from_text = BERTForSequenceClassification.predict_labels_from_text
+    predict_proba_from_text = BERTForSequenceClassification.predict_proba_from_text

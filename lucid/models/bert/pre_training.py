@@ -14,6 +14,7 @@ import math
 
 from ..._tensor import Tensor
 from ...nn import functional as F
+from ._lm_head import TiedLMHead
 from ._scoring import check_reduction, class_targets, labelled_rows, token_loss, token_targets
 from ._task import IGNORE_INDEX, TaskModel, accuracy, batch_labels, eval_mode
 from .config import BERTConfig
@@ -30,7 +31,7 @@ def _check_weights(mlm_weight, nsp_weight):
             raise ValueError(f"{name} must be a finite number >= 0, got {w!r}")
 
 
-class BERTForPreTraining(TaskModel):
+class BERTForPreTraining(TiedLMHead, TaskModel):
     """BERT with the masked-LM and next-sentence heads.
 
     Args:
@@ -56,10 +57,7 @@ class BERTForPreTraining(TaskModel):
     """
 
     _hf_architecture = "BertForPreTraining"
-    # the MLM decoder is tied and aliased exactly as in the masked-LM model
-    _saved_aliases = BERTForMaskedLM._saved_aliases
-    _tied_names = BERTForMaskedLM._tied_names
-    _lm_head = BERTForMaskedLM._lm_head
+    # masking as the masked-LM model masks
     _mask_token_id = BERTForMaskedLM._mask_token_id
     create_masked_lm_inputs = BERTForMaskedLM.create_masked_lm_inputs
 

@@ -73,11 +73,11 @@ def test_text_helpers(tiny, tokenizer):
 def test_label_errors(tiny):
     model = BERTForNextSentencePrediction(tiny())
     enc = _batch()
-    with pytest.raises(ValueError, match=r"labels must be class ids in \[0, 2\), got 2"):
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\), got 2"):
         model.get_loss(lucid.tensor([0, 2, 1]), **enc)
     with pytest.raises(ValueError, match="got 2 labels for a batch of 3"):
         model.get_loss([0, 1], **enc)
-    with pytest.raises(TypeError, match="labels must be integer class ids, got dtype float32"):
+    with pytest.raises(TypeError, match="labels must be integers, got dtype float32"):
         model.get_loss([0.0, 1.0, 1.0], **enc)
     with pytest.raises(ValueError, match=r"reduction must be 'mean', 'sum' or None, got 'avg'"):
         model.get_loss([0, 1, 1], **enc, reduction="avg")

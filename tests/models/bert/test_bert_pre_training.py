@@ -132,7 +132,7 @@ def test_errors(tiny):
         model.get_mlm_loss(lucid.tensor(np.where(mlm == 7, 500, mlm)), **enc)
     with pytest.raises(ValueError, match=r"mlm_labels of shape \(3, 7\) do not match the input's shape \(3, 8\)"):
         model.get_loss(lucid.tensor(mlm[:, :7]), lucid.tensor(nsp), **enc)
-    with pytest.raises(ValueError, match=r"nsp_labels must be class ids in \[0, 2\), got 3"):
+    with pytest.raises(ValueError, match=r"nsp_labels must be in \[0, 2\), got 3"):
         model.get_nsp_loss([0, 3, 1], **enc)
     with pytest.raises(ValueError, match="mlm_weight must be a finite number >= 0, got -1"):
         model.get_loss(lucid.tensor(mlm), lucid.tensor(nsp), **enc, mlm_weight=-1)
