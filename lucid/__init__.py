@@ -17,9 +17,9 @@ from ._function import enable_grad, grad_enabled, no_grad
 from ._tensor import Tensor
 from .ops import (
     BoolTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, abs, add, arange, argmax, argmin,
-    concatenate, div, erf, exp, expand, flatten, full, gather, log, matmul, max, mean, min, mul, ones, ones_like,
-    reshape, sqrt, squeeze, stack, sub, sum, swapaxes, tanh, tensor, transpose, unsqueeze, var, where, zeros,
-    zeros_like,
+    as_tensor, concatenate, div, erf, exp, expand, flatten, from_numpy, full, gather, log, matmul, max, mean, min,
+    mul, ones, ones_like, reshape, sqrt, squeeze, stack, sub, sum, swapaxes, tanh, tensor, transpose, unsqueeze,
+    var, where, zeros, zeros_like,
 )
 from .serialization import load, save
 from . import amp, nn, optim

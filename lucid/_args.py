@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._backend import device_of, is_array
 from ._tensor import Tensor
 
 _F32 = np.dtype("float32")
@@ -39,7 +40,8 @@ def scalar_like(value, other: Tensor) -> Tensor:
 
 
 def as_tensor(x, like: Tensor | None = None) -> Tensor:
-    """``x`` itself if it is a Tensor, else a constant tensor (on ``like``'s device).
+    """``x`` itself if it is a Tensor, else a constant operand tensor (on ``like``'s device);
+    an array already there is used as it is, not copied (the operand is never handed out).
 
     Example:
         >>> import lucid
@@ -50,7 +52,10 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
         return x
     if like is not None and (np.isscalar(x) or isinstance(x, np.generic)):
         return scalar_like(x, like)
-    return Tensor(x, device=like.device if like is not None else None)
+    device = like.device if like is not None else None
+    if is_array(x) and x.dtype.kind in "fiub" and device in (None, device_of(x)):
+        return Tensor._wrap(x)
+    return Tensor(x, device=device)
 
 
 def shape_args(shape):
@@ -86,3 +91,16 @@ def normalize_axis(axis, ndim):
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axis in {axis!r}")
     return tuple(out)
+
+
+def broadcasts_to(shape, target) -> bool:
+    """Whether an array of ``shape`` broadcasts to exactly ``target`` (an in-place operand must).
+
+    Example:
+        >>> broadcasts_to((3,), (2, 3)), broadcasts_to((2, 3), (3,))
+        (True, False)
+    """
+    try:
+        return np.broadcast_shapes(tuple(shape), tuple(target)) == tuple(target)
+    except ValueError:
+        return False

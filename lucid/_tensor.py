@@ -1,19 +1,31 @@
-"""The Tensor: an array on a device, an optional gradient and the graph behind it."""
+"""The Tensor: an array on a device, an optional gradient and the graph behind it.
+
+Memory, as in PyTorch: ``Tensor(data)`` copies ``data``; views (basic indexing, reshapes that
+need no copy, transposes, ``expand``) and ``detach()`` share their source's memory and its
+*version counter*, a one-element list that every in-place change lucid makes bumps. The graph
+(:mod:`lucid._graph`) records the version of each tensor a backward reads and refuses to run
+when one has changed since.
+"""
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
 from . import _backend
 from ._dtype import is_floating, to_dtype
+from ._graph import refresh_view, run_backward, sum_to_shape  # noqa: F401  (sum_to_shape: re-exported)
 
 
 def _as_array(data, dtype, device):
-    """Turn tensor/array/scalar/list ``data`` into an array on ``device`` with Lucid's dtype rules."""
+    """Turn tensor/array/scalar/list ``data`` into a new array on ``device`` with Lucid's dtype
+    rules; the result never shares memory with ``data``."""
+    source = None
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = source = data.data
     elif _backend.is_array(data):
-        arr = data
+        arr = source = data
     elif isinstance(data, np.generic):
         arr = np.asarray(data)  # NumPy scalars keep their dtype, as arrays do
     else:
@@ -34,6 +46,8 @@ def _as_array(data, dtype, device):
     arr = _backend.to_device(arr, device)
     if dtype is not None and arr.dtype != dtype:
         arr = arr.astype(dtype)
+    if arr is source:  # no move or cast made a copy: make one (keeping the layout), as torch.tensor does
+        arr = arr.copy(order="K")
     return arr
 
 
@@ -41,8 +55,10 @@ class Tensor:
     """An n-dimensional array on ``"cpu"`` (NumPy) or ``"gpu"`` (CuPy) with autograd.
 
     Args:
-        data: a Python scalar, (nested) list, NumPy or CuPy array, or Tensor.
-        requires_grad: record operations on this tensor so ``backward()`` fills ``grad``.
+        data: a Python scalar, (nested) list, NumPy or CuPy array, or Tensor; always copied
+            (:func:`lucid.from_numpy` and :func:`lucid.as_tensor` share memory instead).
+        requires_grad: record operations on this tensor so ``backward()`` fills ``grad``
+            (floating dtypes only).
         keep_grad: keep ``grad`` on this tensor even when it is not a leaf.
         dtype: the dtype to cast to; by default Python floats become float32,
             ints int64, and arrays keep their dtype.
@@ -59,33 +75,59 @@ class Tensor:
                [6., 8.]], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "keep_grad", "_node", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "_keep_grad", "_node", "_counter", "_view", "__weakref__")
     __array_ufunc__ = None  # NumPy operators defer to Tensor's reflected ones (ndarray + Tensor -> Tensor)
 
     def __init__(self, data, requires_grad=False, keep_grad=False, dtype=None, device=None):
         self.data = _as_array(data, to_dtype(dtype), device)
-        self.grad = None
-        self.keep_grad = bool(keep_grad)
+        self._grad = None
+        self._keep_grad = bool(keep_grad)
         self._node = None
-        self.requires_grad = False
+        self._counter = [0]
+        self._view = None
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
     def _wrap(cls, arr):
-        """Fast path for ops: wrap an array that is already on its device."""
+        """Fast path for ops: wrap an array that is already on its device (shared, not copied)."""
         if isinstance(arr, np.generic):  # NumPy turns 0-d results into scalars; keep arrays
             arr = np.asarray(arr)
         t = cls.__new__(cls)
         t.data = arr
-        t.grad = None
-        t.requires_grad = False
-        t.keep_grad = False
+        t._grad = None
+        t._requires_grad = False
+        t._keep_grad = False
         t._node = None
+        t._counter = [0]
+        t._view = None
         return t
 
+    # ---- autograd state ---------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        """Whether ops on this tensor are recorded for ``backward()``. Settable on leaves;
+        only floating tensors can require grad.
+
+        Example:
+            >>> import lucid
+            >>> t = lucid.ones(2)
+            >>> t.requires_grad = True
+            >>> (t * 2).requires_grad
+            True
+        """
+        if self._view is not None:
+            refresh_view(self)
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
     def requires_grad_(self, flag=True):
-        """Set ``requires_grad`` in place; only floating tensors can require gradients.
+        """Set ``requires_grad`` in place and return the tensor; only floating tensors can
+        require gradients, and only a leaf can stop requiring them.
 
         Example:
             >>> import lucid
@@ -94,8 +136,86 @@ class Tensor:
         """
         if flag and not is_floating(self.data.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
-        self.requires_grad = bool(flag)
+        if not flag and self._node is not None:
+            raise RuntimeError(
+                f"requires_grad can only be turned off on a leaf; this tensor is the output of "
+                f"{self._node.name}: use .detach() for a copy of it without a graph"
+            )
+        self._requires_grad = bool(flag)
         return self
+
+    @property
+    def grad(self):
+        """The accumulated gradient: an array of this tensor's shape on its device, or ``None``.
+
+        It may be assigned an array or a Tensor (its array is stored) of the same shape,
+        floating dtype and device, or ``None``.
+
+        Example:
+            >>> import lucid
+            >>> w = lucid.ones(2, requires_grad=True)
+            >>> w.grad = lucid.tensor([0.5, 1.0])
+            >>> w.grad.tolist()
+            [0.5, 1.0]
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if isinstance(value, Tensor):
+                value = value.data
+            if not _backend.is_array(value):
+                raise TypeError(f"a gradient must be an array, a Tensor or None, got {type(value).__name__}")
+            if _backend.device_of(value) != self.device:
+                raise RuntimeError(
+                    f"assigned gradient is on device '{_backend.device_of(value)}', the tensor on '{self.device}'"
+                )
+            if tuple(value.shape) != self.shape:
+                raise ValueError(f"assigned gradient has shape {tuple(value.shape)}, the tensor has shape {self.shape}")
+            if value.dtype != self.data.dtype:
+                raise TypeError(
+                    f"assigned gradient has dtype {value.dtype}, the tensor has dtype {self.data.dtype}; "
+                    f"cast it first (.astype)"
+                )
+        self._grad = value
+
+    @property
+    def keep_grad(self):
+        """Whether a non-leaf tensor keeps its gradient in ``grad`` after ``backward()``
+        (leaves always do).
+
+        Example:
+            >>> import lucid
+            >>> x = lucid.ones(2, requires_grad=True)
+            >>> h = x * 3
+            >>> h.keep_grad = True
+            >>> (h * h).sum().backward()
+            >>> h.grad.tolist()
+            [6.0, 6.0]
+        """
+        return self._keep_grad
+
+    @keep_grad.setter
+    def keep_grad(self, flag):
+        self._keep_grad = bool(flag)
+        if self._view is not None:
+            refresh_view(self)
+        if self._node is not None:
+            self._node.retain = weakref.ref(self) if flag else None
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's memory has had (shared with its views).
+
+        Example:
+            >>> import lucid
+            >>> t = lucid.zeros(2)
+            >>> t[0] = 1.0
+            >>> t._version
+            1
+        """
+        return self._counter[0]
 
     # ---- properties -------------------------------------------------------------------
     @property
@@ -162,6 +282,8 @@ class Tensor:
             >>> (lucid.ones(1, requires_grad=True) * 2).is_leaf
             False
         """
+        if self._view is not None:
+            refresh_view(self)
         return self._node is None
 
     @property
@@ -216,7 +338,7 @@ class Tensor:
             >>> (lucid.ones(1, requires_grad=True) * 2).detach().requires_grad
             False
         """
-        return Tensor._wrap(self.data)
+        return alias(self)
 
     def zero_grad(self):
         """Forget the accumulated gradient.
@@ -227,7 +349,7 @@ class Tensor:
             >>> t.grad is None
             True
         """
-        self.grad = None
+        self._grad = None
 
     def is_cpu(self):
         """Whether the tensor lives on the CPU.
@@ -332,93 +454,43 @@ class Tensor:
             grad = xp.array(grad, dtype=self.dtype)
             if grad.shape != self.data.shape:
                 raise ValueError(f"gradient of shape {tuple(grad.shape)} for a tensor of shape {self.shape}")
-        _run_backward(self, grad, retain_graph)
+        run_backward(self, grad, retain_graph)
 
 
-def _topological_order(root):
-    """Tensors reachable from ``root`` through grad-requiring edges, every tensor after
-    all the tensors it was computed from (iterative post-order DFS)."""
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        t, done = stack.pop()
-        if done:
-            order.append(t)
-            continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
-        stack.append((t, True))
-        node = t._node
-        if node is not None:
-            for p in node.parents:
-                if p.requires_grad and id(p) not in visited:
-                    stack.append((p, False))
-    return order
-
-
-def sum_to_shape(g, shape):
-    """Sum a broadcast gradient ``g`` back to ``shape``.
+def alias(source, into=None):
+    """A tensor on ``source``'s memory and version counter, with no graph and no gradient:
+    what ``detach()``, ``Parameter(t)`` and ``state_dict()`` hand out. ``into`` is a tensor
+    object to set up so (a Parameter being built), by default a new Tensor.
 
     Example:
-        >>> sum_to_shape(np.ones((2, 3)), (3,)).tolist()
-        [2.0, 2.0, 2.0]
+        >>> import lucid
+        >>> t = lucid.zeros(2)
+        >>> a = alias(t)
+        >>> a[0] = 5.0
+        >>> t.tolist(), t._version
+        ([5.0, 0.0], 1)
     """
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+    t = Tensor.__new__(Tensor) if into is None else into
+    t.data = source.data
+    t._grad = None
+    t._requires_grad = False
+    t._keep_grad = False
+    t._node = None
+    t._counter = source._counter
+    t._view = None
+    return t
 
 
-def _owned(g, stored):
-    """``g`` as an array that no other ``.grad`` or graph array shares, so that users
-    and optimizers may update ``.grad`` in place."""
-    if isinstance(g, np.generic):
-        return np.asarray(g)
-    if g.base is not None or id(g) in stored:  # a view (e.g. broadcast, reshape) or handed out already
-        return g.copy()
-    return g
+def mark_modified(t):
+    """Bump the version counter of tensor ``t`` whose memory lucid changed in place outside a
+    recorded op (optimizer steps, ``nn.init``, ``load_state_dict``), so that a graph that
+    saved it refuses to run backward with the new values.
 
-
-def _run_backward(root, grad, retain_graph):
-    grads = {id(root): grad}
-    stored = set()  # ids of arrays handed to a .grad
-    for t in reversed(_topological_order(root)):
-        g = grads.pop(id(t), None)
-        if g is None:
-            continue
-        node = t._node
-        if node is None or t.keep_grad:
-            if t.grad is None:
-                g_own = _owned(g, stored)
-                stored.add(id(g_own))
-                t.grad = g_own
-            else:
-                t.grad = t.grad + g
-        if node is None:
-            continue
-        backward = node.backward
-        if backward is None:
-            raise RuntimeError(
-                "backward() through a graph that was already freed: pass retain_graph=True "
-                "to the first backward() to run it twice"
-            )
-        parent_grads = backward(g)
-        parents = node.parents
-        if not retain_graph:
-            # drop the closure (and the arrays it saved) and the edges, so intermediate
-            # tensors can be freed while the output is still referenced
-            node.backward = None
-            node.parents = ()
-        for p, pg in zip(parents, parent_grads):
-            if pg is None or not p.requires_grad:
-                continue
-            if pg.shape != p.data.shape:
-                pg = sum_to_shape(pg, p.data.shape)
-            if pg.dtype != p.data.dtype:
-                pg = pg.astype(p.data.dtype)
-            prev = grads.get(id(p))
-            grads[id(p)] = pg if prev is None else prev + pg
+    Example:
+        >>> import lucid
+        >>> t = lucid.zeros(1)
+        >>> t.data[0] = 1.0; mark_modified(t)
+        >>> t._version
+        1
+    """
+    t._counter[0] += 1

@@ -121,7 +121,7 @@ def test_saved_arrays_released_after_backward():
     y.backward()
     gc.collect()
     assert saved() is None
-    assert node.backward is None and node.parents == ()
+    assert node.backward is None and node.inputs == () and node.saved == ()
 
 
 def test_retain_graph_keeps_saved_arrays():

@@ -25,6 +25,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "lucid"
 LAYERS = [
     "lucid._backend",
     "lucid._dtype",
+    "lucid._graph",
     "lucid._tensor",
     "lucid._function",
     "lucid._autocast",

@@ -257,3 +257,92 @@ def test_device_tensors_are_copied_to_host(tmp_path, device):
     assert lucid.load(path, device=device)["t"].device == device
     lucid.save(t, path)
     assert lucid.load(path).device == "cpu"
+
+
+# ---- dtypes and keys (issue 15) -------------------------------------------------------------
+def test_bfloat16_file_loads_widened_to_float32(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file
+
+    w = torch.tensor([[1.5, -2.25, 3.0e38], [1e-30, 0.0, -0.0]], dtype=torch.bfloat16)
+    save_file({"w": w, "b": torch.ones(2)}, str(tmp_path / "bf16.safetensors"))
+    back = lucid.load(tmp_path / "bf16.safetensors")
+    assert back["w"].dtype == np.float32 and back["w"].shape == (2, 3) and back["b"].tolist() == [1.0, 1.0]
+    np.testing.assert_array_equal(back["w"].numpy(), w.float().numpy())  # exact: bf16 is float32's top half
+    arrays, _ = serialization.load_arrays(tmp_path / "bf16.safetensors")
+    assert arrays["w"].dtype == np.float32
+
+
+@pytest.mark.parametrize("kind", ["complex64", "float8_e4m3fn"])
+def test_unsupported_dtype_in_a_file_names_key_and_dtype(kind, tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file
+
+    save_file({"z": torch.zeros(2, dtype=getattr(torch, kind))}, str(tmp_path / "z.safetensors"))
+    with pytest.raises(ValueError, match=r"z\.safetensors.*'z' has dtype (C64|F8_E4M3)") as info:
+        lucid.load(tmp_path / "z.safetensors")
+    assert "corrupt" not in str(info.value)
+
+
+def test_saving_an_unsupported_dtype_names_key_and_dtype(tmp_path):
+    for dtype in (np.complex64, np.complex128):
+        with pytest.raises(TypeError, match=rf"'z'.*{np.dtype(dtype).name}"):
+            lucid.save({"w": lucid.ones(1), "z": np.ones(2, dtype=dtype)}, tmp_path / "x.safetensors")
+    assert not os.listdir(tmp_path)
+
+
+def test_non_string_key_is_named(tmp_path):
+    with pytest.raises(TypeError, match=r"key 7.*int"):
+        lucid.save({7: lucid.ones(1)}, tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match=r"key \('a', 1\).*tuple"):
+        serialization.save_arrays({("a", 1): np.ones(1)}, tmp_path / "x.safetensors")
+    assert not os.listdir(tmp_path)
+
+
+def test_loaded_tensors_are_the_read_arrays_and_writable(tmp_path):
+    lucid.save({"w": lucid.ones(3)}, tmp_path / "w.safetensors")
+    w = lucid.load(tmp_path / "w.safetensors")["w"]
+    assert w.data.flags.writeable
+    w += 1  # loaded tensors are ordinary tensors
+    assert w.tolist() == [2.0, 2.0, 2.0]
+
+
+# ---- file modes ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_saved_files_follow_the_umask(umask, tmp_path):
+    old = os.umask(umask)
+    try:
+        lucid.save(lucid.ones(2), tmp_path / "t.safetensors")
+        serialization.atomic_write_files({tmp_path / "a.txt": b"1", tmp_path / "b.txt": b"2"})
+    finally:
+        os.umask(old)
+    for name in ("t.safetensors", "a.txt", "b.txt"):
+        assert os.stat(tmp_path / name).st_mode & 0o777 == 0o666 & ~umask, name
+
+
+# ---- several files as one save ------------------------------------------------------------------
+def _fail_nth(monkeypatch, module, name, n):
+    """Make the ``n``-th call (1-based) of ``module.name`` raise OSError; returns the call counter."""
+    real = getattr(module, name)
+    calls = {"n": 0}
+
+    def wrapper(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise OSError(5, f"simulated failure of {name}")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapper)
+    return calls
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_failed_rename_among_several_files_restores_the_ones_renamed(n, monkeypatch, tmp_path):
+    files = {tmp_path / f"{k}.txt": b"old" + bytes([k]) for k in range(3)}
+    serialization.atomic_write_files(files)
+    _fail_nth(monkeypatch, os, "replace", n)
+    with pytest.raises(OSError, match="simulated"):
+        serialization.atomic_write_files({p: b"new" for p in files})
+    monkeypatch.undo()
+    assert {p: p.read_bytes() for p in files} == files and no_temp_files(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == ["0.txt", "1.txt", "2.txt"]

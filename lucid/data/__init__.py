@@ -6,6 +6,7 @@ sets shipped with lucid.
 * :mod:`~lucid.data.loader`: :class:`DataLoader` and :func:`default_collate`;
 * :mod:`~lucid.data.samplers`: :class:`Sampler`, :class:`SequentialSampler`, :class:`RandomSampler`;
 * :mod:`~lucid.data.collators`: Hugging Face-style collators of tokenized text;
+* :mod:`~lucid.data.masking`: BERT's masked-LM masking, shared by the collator and the models;
 * :mod:`~lucid.data.truncation`: :class:`TruncationWarning`, which says when texts were cut
   to ``max_length`` tokens;
 * :mod:`~lucid.data.shipped`: the demo's corpus and sentiment set and their helpers;

@@ -20,8 +20,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import _backend, ops, random
+from .. import _backend, ops
 from .._tensor import Tensor
+from .masking import check_masking_probabilities, mask_tokens
 
 __all__ = ["DataCollatorForLanguageModeling", "DataCollatorForTokenClassification", "DataCollatorWithPadding"]
 
@@ -231,13 +232,7 @@ class DataCollatorForLanguageModeling:
 
     def __init__(self, tokenizer, mlm=True, mlm_probability=0.15, mask_replace_prob=0.8, random_replace_prob=0.1,
                  pad_to_multiple_of=None, *, device="cpu"):
-        for name, p in (("mlm_probability", mlm_probability), ("mask_replace_prob", mask_replace_prob),
-                        ("random_replace_prob", random_replace_prob)):
-            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-                raise ValueError(f"{name} must be a probability in [0, 1], got {p!r}")
-        if mask_replace_prob + random_replace_prob > 1.0:
-            raise ValueError(f"mask_replace_prob + random_replace_prob must not exceed 1, got "
-                             f"{mask_replace_prob} + {random_replace_prob}")
+        check_masking_probabilities(mlm_probability, mask_replace_prob, random_replace_prob)
         if mlm and getattr(tokenizer, "mask_token_id", None) is None:
             raise ValueError("masked-LM collation needs a tokenizer with a mask token; pass mlm=False for causal LM")
         self.tokenizer, self.mlm, self.mlm_probability = tokenizer, bool(mlm), float(mlm_probability)
@@ -255,12 +250,7 @@ class DataCollatorForLanguageModeling:
         if special is None:
             special = np.array([self.tokenizer.get_special_tokens_mask(row.tolist(), already_has_special_tokens=True)
                                 for row in ids], dtype=np.int64).reshape(ids.shape)
-        gen = random.generator("cpu")
-        selected = (gen.random(ids.shape) < self.mlm_probability) & (special == 0) & ~padded
-        action = gen.random(ids.shape)
-        to_mask = selected & (action < self.mask_replace_prob)
-        to_random = selected & ~to_mask & (action < self.mask_replace_prob + self.random_replace_prob)
-        batch["labels"] = np.where(selected, ids, -100)
-        batch["input_ids"] = np.where(to_mask, self.tokenizer.mask_token_id,
-                                      np.where(to_random, gen.integers(0, len(self.tokenizer), ids.shape), ids))
+        batch["input_ids"], batch["labels"] = mask_tokens(
+            ids.astype(np.int64, copy=False), (special == 0) & ~padded, self.mlm_probability,
+            self.tokenizer.mask_token_id, len(self.tokenizer), self.mask_replace_prob, self.random_replace_prob)
         return _on(batch, self.device)

@@ -2,8 +2,9 @@
 
 Every function overwrites ``t.data`` on ``t``'s own device using
 ``lucid.random.generator(t.device)`` (so ``lucid.random.seed`` makes it reproducible),
-records no graph, and returns ``t``. The names ending in ``_`` are aliases for code ported
-from PyTorch.
+records no graph (as PyTorch's, which run under ``no_grad``), bumps ``t``'s version counter
+(a graph that saved ``t`` refuses to backward through the new values) and returns ``t``.
+The names ending in ``_`` are aliases for code ported from PyTorch.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import numpy as np
 
 from .. import random as _random
+from .._tensor import mark_modified
 
 __all__ = [
     "calculate_gain", "constant", "constant_", "kaiming_normal", "kaiming_normal_", "kaiming_uniform",
@@ -89,6 +91,7 @@ def uniform(t, a=0.0, b=1.0):
     r *= b - a
     r += a
     arr[...] = r
+    mark_modified(t)
     return t
 
 
@@ -109,6 +112,7 @@ def normal(t, mean=0.0, std=1.0):
     r *= std
     r += mean
     arr[...] = r
+    mark_modified(t)
     return t
 
 
@@ -122,6 +126,7 @@ def constant(t, val):
     """
     _check(t, "constant")
     t.data.fill(val)
+    mark_modified(t)
     return t
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _backend
 from .._dtype import to_dtype
-from .._tensor import Tensor
+from .._tensor import Tensor, mark_modified
 from .parameter import Buffer, Parameter
 
 
@@ -569,7 +569,8 @@ class Module:
         With ``strict=True`` a missing or unexpected key raises ``RuntimeError``; with
         ``strict=False`` they are only reported. A shape mismatch always raises
         ``RuntimeError`` naming the key and both shapes. Nothing is copied when an error is
-        raised. Returns ``IncompatibleKeys(missing_keys, unexpected_keys)``.
+        raised. Each changed tensor's version counter is bumped, as for any in-place change.
+        Returns ``IncompatibleKeys(missing_keys, unexpected_keys)``.
 
         Example:
             >>> import lucid.nn as nn
@@ -617,6 +618,7 @@ class Module:
             src = _backend.to_device(arr, _backend.device_of(dst))
             if src is not dst:
                 dst[...] = src  # casts to the parameter's dtype, keeps its array (and aliases)
+                mark_modified(target)  # a graph that saved the old weights must not backward
         return IncompatibleKeys(missing, unexpected)
 
     # ---- repr ---------------------------------------------------------------------------

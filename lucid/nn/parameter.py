@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._tensor import Tensor
+from .._tensor import Tensor, alias
 
 
 class Parameter(Tensor):
@@ -10,8 +10,9 @@ class Parameter(Tensor):
     is listed by ``Module.parameters()`` once assigned as a module attribute.
 
     Args:
-        data: anything :class:`lucid.Tensor` accepts; a Tensor's array is shared, not copied.
-            Python floats become float32.
+        data: anything :class:`lucid.Tensor` accepts; a Tensor's memory (and version counter)
+            is shared, not copied, as ``torch.nn.Parameter(t)`` shares ``t``'s storage; other
+            data is copied. Python floats become float32.
         requires_grad: whether the optimizer should train it (default True).
 
     Example:
@@ -25,8 +26,7 @@ class Parameter(Tensor):
         if data is None:
             data = []
         if isinstance(data, Tensor) and dtype is None and device is None:
-            # share the array, as torch.nn.Parameter(t) shares t's storage
-            Tensor.__init__(self, data.data, requires_grad=False)
+            alias(data, self)
         else:
             Tensor.__init__(self, data, dtype=dtype, device=device)
         if requires_grad:
@@ -41,7 +41,7 @@ class Buffer(Tensor):
     fixed position ids). Assigning one to a module attribute registers it as a buffer.
 
     Args:
-        data: anything :class:`lucid.Tensor` accepts; a Tensor's array is shared.
+        data: anything :class:`lucid.Tensor` accepts; a Tensor's memory is shared, other data copied.
         persistent: whether ``state_dict()`` includes it (default True).
 
     Example:
@@ -56,7 +56,7 @@ class Buffer(Tensor):
         if data is None:
             data = []
         if isinstance(data, Tensor) and dtype is None and device is None:
-            Tensor.__init__(self, data.data)
+            alias(data, self)
         else:
             Tensor.__init__(self, data, dtype=dtype, device=device)
         self.persistent = bool(persistent)

@@ -1,22 +1,22 @@
 """Differentiable ops by family; this module also binds them to :class:`lucid.Tensor`."""
 
 from .._tensor import Tensor
-from . import arith, creation, index, linalg, reduce, shape
+from . import arith, creation, index, inplace, linalg, reduce, shape
 from .arith import abs, add, div, eq, erf, exp, ge, gt, le, log, lt, mul, ne, neg, pow, sqrt, sub, tanh, where
 from .creation import (
-    BoolTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, arange, full, ones, ones_like,
-    tensor, zeros, zeros_like,
+    BoolTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, arange, as_tensor, from_numpy, full,
+    ones, ones_like, tensor, zeros, zeros_like,
 )
 from .index import gather, getitem, setitem
 from .linalg import matmul
 from .reduce import argmax, argmin, max, mean, min, sum, var
 from .shape import astype, concatenate, expand, flatten, reshape, squeeze, stack, swapaxes, to, transpose, unsqueeze
-from .._args import as_tensor
+from .._args import as_tensor as _operand
 
 
 def _flip(fn):
     def reflected(a, b):
-        return fn(as_tensor(b, a), a)
+        return fn(_operand(b, a), a)
 
     reflected.__name__ = "r" + fn.__name__
     reflected.__doc__ = f"Reflected ``{fn.__name__}``: ``other op self`` for a non-tensor left operand."
@@ -66,6 +66,7 @@ def _bind():
     T.__sub__, T.__rsub__ = sub, _flip(sub)
     T.__mul__, T.__rmul__ = mul, _flip(mul)
     T.__truediv__, T.__rtruediv__ = div, _flip(div)
+    T.__iadd__, T.__isub__, T.__imul__, T.__itruediv__ = inplace.iadd, inplace.isub, inplace.imul, inplace.idiv
     T.__pow__, T.__rpow__ = pow, _flip(pow)
     T.__matmul__, T.__rmatmul__ = matmul, _flip(matmul)
     T.__neg__ = neg

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._args import as_tensor
 from .._backend import check_same_device
-from .._dtype import result_dtype
+from .._dtype import promote
 from .._tensor import Tensor
 from .shape import astype
 
@@ -31,13 +31,14 @@ def float_data(a: Tensor):
 
 def binary_operands(a, b):
     """Both operands as tensors on one device with one promoted dtype (Python scalars
-    take the tensor's dtype where the kinds agree)."""
+    take the tensor's dtype where the kinds agree; 0-d tensors are weak beside n-d ones,
+    see :func:`lucid._dtype.promote`)."""
     if not isinstance(a, Tensor):
         a = as_tensor(a, b) if isinstance(b, Tensor) else as_tensor(a)
     if not isinstance(b, Tensor):
         b = as_tensor(b, a)
     check_same_device(a, b)
     if a.data.dtype != b.data.dtype:
-        dt = result_dtype(a.data.dtype, b.data.dtype)
+        dt = promote(a.data, b.data)
         a, b = astype(a, dt), astype(b, dt)
     return a, b

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 
-from .._function import make_result
+from .._function import OUTPUT, make_result
 from .._tensor import Tensor
 from .._args import as_tensor
 from .._backend import check_same_device
@@ -23,7 +24,7 @@ def add(a, b):
         [2.0, 3.0]
     """
     a, b = binary_operands(a, b)
-    return make_result(a.data + b.data, (a, b), lambda g: (g, g), "add")
+    return make_result(a.data + b.data, (a, b), lambda g: (g, g), "add", saved=())
 
 
 def sub(a, b):
@@ -35,7 +36,7 @@ def sub(a, b):
         [2.0]
     """
     a, b = binary_operands(a, b)
-    return make_result(a.data - b.data, (a, b), lambda g: (g, -g), "sub")
+    return make_result(a.data - b.data, (a, b), lambda g: (g, -g), "sub", saved=())
 
 
 def mul(a, b):
@@ -52,7 +53,9 @@ def mul(a, b):
     def backward(g):
         return (g * y if a.requires_grad else None, g * x if b.requires_grad else None)
 
-    return make_result(x * y, (a, b), backward, "mul")
+    # each input's array is read only for the other's gradient (what torch saves, too)
+    saved = (b,) * a.requires_grad + (a,) * b.requires_grad
+    return make_result(x * y, (a, b), backward, "mul", saved=saved)
 
 
 def div(a, b):
@@ -74,7 +77,7 @@ def div(a, b):
         gx = g / y
         return (gx if a.requires_grad else None, -gx * x / y if b.requires_grad else None)
 
-    return make_result(x / y, (a, b), backward, "div")
+    return make_result(x / y, (a, b), backward, "div", saved=(b,) + (a,) * b.requires_grad)
 
 
 def neg(a):
@@ -85,11 +88,13 @@ def neg(a):
         >>> (-lucid.tensor([1.0])).tolist()
         [-1.0]
     """
-    return make_result(-a.data, (a,), lambda g: (-g,), "neg")
+    return make_result(-a.data, (a,), lambda g: (-g,), "neg", saved=())
 
 
 def pow(a, b):
-    """``a ** b`` for a tensor or scalar exponent.
+    """``a ** b`` for a tensor or scalar exponent. As torch: the gradient is 0 where the
+    exponent is 0 (even at ``a = 0``), and the exponent's gradient is 0 where ``a = 0`` and
+    ``b >= 0`` (NaN for a negative base, whose log is undefined).
 
     Example:
         >>> import lucid
@@ -104,19 +109,28 @@ def pow(a, b):
         a, b = binary_operands(a, b)
         x, y = a.data, b.data
         out = x**y
+        xp = a.xp
 
         def backward(g):
-            xp = a.xp
-            ga = g * y * x ** (y - 1) if a.requires_grad else None
-            gb = g * out * xp.log(xp.where(x > 0, x, 1)) if b.requires_grad else None
+            with _quiet(xp):
+                zero = xp.zeros((), dtype=g.dtype)
+                ga = xp.where(y == 0, zero, g * y * x ** (y - 1)) if a.requires_grad else None
+                gb = g * xp.where((x == 0) & (y >= 0), zero, out * xp.log(x)) if b.requires_grad else None
             return ga, gb
 
-        return make_result(out, (a, b), backward, "pow")
+        return make_result(out, (a, b), backward, "pow", saved=(a, b) + (OUTPUT,) * b.requires_grad)
     x = a.data
     if x.dtype.kind != "f" and isinstance(b, float):
         x = x.astype("float32")
     out = x**b
-    return make_result(out, (a,), lambda g: (g * (b * x ** (b - 1)),), "pow")
+    if b == 0:
+        return make_result(out, (a,), lambda g: (a.xp.zeros_like(g),), "pow", saved=())
+    return make_result(out, (a,), lambda g: (g * (b * x ** (b - 1)),), "pow", saved=(a,))
+
+
+def _quiet(xp):
+    """No NumPy warnings for the inf/NaN a power's gradient may meet on the way (CuPy warns never)."""
+    return np.errstate(all="ignore") if xp is np else contextlib.nullcontext()
 
 
 def exp(a):
@@ -128,7 +142,7 @@ def exp(a):
         [1.0]
     """
     out = a.xp.exp(float_data(a))
-    return make_result(out, (a,), lambda g: (g * out,), "exp")
+    return make_result(out, (a,), lambda g: (g * out,), "exp", saved=(OUTPUT,))
 
 
 def log(a):
@@ -140,7 +154,7 @@ def log(a):
         [0.0]
     """
     x = float_data(a)
-    return make_result(a.xp.log(x), (a,), lambda g: (g / x,), "log")
+    return make_result(a.xp.log(x), (a,), lambda g: (g / x,), "log", saved=(a,))
 
 
 def sqrt(a):
@@ -152,7 +166,7 @@ def sqrt(a):
         [2.0]
     """
     out = a.xp.sqrt(float_data(a))
-    return make_result(out, (a,), lambda g: (g / (2 * out),), "sqrt")
+    return make_result(out, (a,), lambda g: (g / (2 * out),), "sqrt", saved=(OUTPUT,))
 
 
 def tanh(a):
@@ -164,7 +178,7 @@ def tanh(a):
         [0.0]
     """
     out = a.xp.tanh(float_data(a))
-    return make_result(out, (a,), lambda g: (g * (1 - out * out),), "tanh")
+    return make_result(out, (a,), lambda g: (g * (1 - out * out),), "tanh", saved=(OUTPUT,))
 
 
 def abs(a):
@@ -176,7 +190,7 @@ def abs(a):
         [2, 3]
     """
     x = a.data
-    return make_result(a.xp.abs(x), (a,), lambda g: (g * a.xp.sign(x),), "abs")
+    return make_result(a.xp.abs(x), (a,), lambda g: (g * a.xp.sign(x),), "abs", saved=(a,))
 
 
 def erf(a):
@@ -189,7 +203,7 @@ def erf(a):
     """
     x = float_data(a)
     scale = 2.0 / math.sqrt(math.pi)
-    return make_result(erf_array(x), (a,), lambda g: (g * (scale * a.xp.exp(-x * x)),), "erf")
+    return make_result(erf_array(x), (a,), lambda g: (g * (scale * a.xp.exp(-x * x)),), "erf", saved=(a,))
 
 
 def where(cond, x, y):
@@ -214,7 +228,7 @@ def where(cond, x, y):
         zero = xp.zeros((), dtype=g.dtype)
         return (xp.where(c, g, zero) if x.requires_grad else None, xp.where(c, zero, g) if y.requires_grad else None)
 
-    return make_result(xp.where(c, x.data, y.data), (x, y), backward, "where")
+    return make_result(xp.where(c, x.data, y.data), (x, y), backward, "where", saved=(cond,))
 
 
 def _compare(op, name):

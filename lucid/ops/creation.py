@@ -11,14 +11,59 @@ from .._args import shape_args
 
 
 def tensor(data, requires_grad=False, keep_grad=False, dtype=None, device=None):
-    """Build a tensor; same arguments as :class:`lucid.Tensor`.
+    """Build a tensor; same arguments as :class:`lucid.Tensor`. The data is always copied, from
+    an array or a Tensor too (:func:`from_numpy` and :func:`as_tensor` share it instead).
 
     Example:
-        >>> import lucid
-        >>> lucid.tensor([1, 2]).dtype
-        dtype('int64')
+        >>> import lucid, numpy as np
+        >>> a = np.zeros(2)
+        >>> t = lucid.tensor(a)
+        >>> a[0] = 5.0
+        >>> t.tolist()
+        [0.0, 0.0]
     """
     return Tensor(data, requires_grad=requires_grad, keep_grad=keep_grad, dtype=dtype, device=device)
+
+
+def from_numpy(a):
+    """A CPU tensor on NumPy array ``a``'s memory (no copy): writing to one shows in the other,
+    as ``torch.from_numpy``. Changes made through ``a`` are not tracked by autograd.
+
+    Example:
+        >>> import lucid, numpy as np
+        >>> a = np.zeros(2, dtype=np.float32)
+        >>> t = lucid.from_numpy(a)
+        >>> a[0] = 5.0
+        >>> t.tolist()
+        [5.0, 0.0]
+    """
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"from_numpy expects a NumPy array, got {type(a).__name__}")
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"from_numpy: unsupported dtype {a.dtype} (lucid holds bool, integer and float tensors)")
+    return Tensor._wrap(a)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing its memory when it already is one (or a NumPy/CuPy array)
+    of the requested dtype and device, as ``torch.as_tensor``; otherwise a converted copy (a
+    Tensor is converted with :meth:`Tensor.to`, which is differentiable).
+
+    Example:
+        >>> import lucid, numpy as np
+        >>> a = np.ones(2)
+        >>> lucid.as_tensor(a).data is a, lucid.as_tensor(a, dtype=lucid.Float32).dtype
+        (True, dtype('float32'))
+    """
+    dtype = to_dtype(dtype)
+    if device is not None:
+        device = _backend.check_device(device)
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    if _backend.is_array(data) and data.dtype.kind in "fiub" and (dtype is None or dtype == data.dtype) \
+            and device in (None, _backend.device_of(data)):
+        return Tensor._wrap(data)
+    return Tensor(data, dtype=dtype, device=device)
 
 
 def _typed(name, dtype):
@@ -55,7 +100,7 @@ def _shape_of(shape):
 def _filled(fill, shape, dtype, device, requires_grad):
     xp = _backend.get_xp(device)
     arr = xp.full(_shape_of(shape), fill, dtype=to_dtype(dtype) or Float32)
-    return Tensor(arr, requires_grad=requires_grad)
+    return Tensor._wrap(arr).requires_grad_(requires_grad)
 
 
 def zeros(*shape, dtype=None, device="cpu", requires_grad=False):
@@ -130,4 +175,4 @@ def arange(start, stop=None, step=1, dtype=None, device="cpu"):
     if dtype is None:
         dtype = Int64 if all(isinstance(v, int) for v in (start, stop, step)) else Float32
     xp = _backend.get_xp(device)
-    return Tensor(xp.arange(start, stop, step, dtype=to_dtype(dtype)))
+    return Tensor._wrap(xp.arange(start, stop, step, dtype=to_dtype(dtype)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _backend
-from .._function import grad_enabled, make_result
+from .._function import make_result, make_view, modify
 from .._tensor import Tensor
 from .._args import as_tensor
 from .._backend import check_same_device
@@ -45,8 +45,27 @@ def _convert_index(index, device):
     return one(index)
 
 
+def _prepare(index, device):
+    """``(index as arrays, whether it is advanced)``; a basic index ends in ``...`` so that it
+    always selects a view (NumPy gives a scalar copy for ``x[0]`` on 1-D, a 0-d view for ``x[0, ...]``)."""
+    idx = _convert_index(index, device)
+    items = idx if isinstance(idx, tuple) else (idx,)
+    advanced = any(_is_advanced(i) for i in items)
+    if not advanced and not any(i is Ellipsis for i in items):
+        idx = items + (Ellipsis,)
+    return idx, advanced
+
+
+def _index_tensors(index):
+    """The tensors inside an index (an advanced index's arrays, which backward reads)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return tuple(i for i in items if isinstance(i, Tensor))
+
+
 def getitem(a, index):
-    """``a[index]``; differentiable, and repeated integer indices accumulate gradient.
+    """``a[index]``; differentiable, and repeated integer indices accumulate gradient. Basic
+    indexing (ints, slices, ``None``, ``...``) gives a view that shares ``a``'s memory, as in
+    PyTorch (so ``a[0] += 1`` changes ``a``); integer-array and boolean indexing copy.
 
     Example:
         >>> import lucid
@@ -54,15 +73,13 @@ def getitem(a, index):
         >>> x[1, [0, 2]].tolist()
         [3, 5]
     """
-    idx = _convert_index(index, a.device)
+    idx, advanced = _prepare(index, a.device)
     x = a.data
     try:
         out = x[idx]
     except IndexError as err:
         raise IndexError(f"index {index!r} is out of range for a tensor of shape {tuple(x.shape)}: {err}") from err
     xp = a.xp
-    items = idx if isinstance(idx, tuple) else (idx,)
-    advanced = any(_is_advanced(i) for i in items)
 
     def backward(g):
         gx = xp.zeros(x.shape, dtype=g.dtype)
@@ -72,20 +89,41 @@ def getitem(a, index):
             gx[idx] = g
         return (gx,)
 
-    return make_result(out, (a,), backward, "getitem")
+    if advanced:
+        return make_result(out, (a,), backward, "getitem", saved=_index_tensors(index))
+    return make_view(out, a, lambda arr: arr[idx], backward, "getitem")
 
 
 def setitem(a, index, value):
-    """``a[index] = value`` in place, for tensors that need no gradient."""
-    if a.requires_grad and grad_enabled():
-        raise RuntimeError(
-            "in-place assignment to a tensor that requires grad; wrap it in lucid.no_grad() or use a detached tensor"
-        )
-    idx = _convert_index(index, a.device)
+    """``a[index] = value`` in place. Differentiable: when ``value`` requires grad, ``a``
+    becomes part of the graph (``buf = lucid.zeros(3); buf[0] = (x * x).sum()`` gives ``x``
+    its gradient through ``buf[0]``). A leaf that requires grad can only be written under
+    :func:`lucid.no_grad`.
+
+    Example:
+        >>> import lucid
+        >>> x = lucid.tensor([1.0, 2.0], requires_grad=True)
+        >>> buf = lucid.zeros(3)
+        >>> buf[0] = (x * x).sum()
+        >>> (buf * 2).sum().backward()
+        >>> x.grad.tolist()
+        [4.0, 8.0]
+    """
+    idx, _ = _prepare(index, a.device)
+    others = ()
     if isinstance(value, Tensor):
         check_same_device(a, value)
+        others = (value,)
         value = value.data
-    a.data[idx] = value
+
+    def write(arr):
+        try:
+            arr[idx] = value
+        except IndexError as err:
+            raise IndexError(f"index {index!r} is out of range for a tensor of shape {a.shape}: {err}") from err
+
+    # the region's old values are overwritten (no gradient); the value gets the region's gradient
+    modify(a, "setitem", others, write, lambda g: (None,) + (g,) * len(others), _index_tensors(index), region=idx)
 
 
 def gather(x, dim, index):
@@ -125,4 +163,4 @@ def gather(x, dim, index):
         scatter_add(xp, gx, tuple(grid), g)
         return (gx,)
 
-    return make_result(out, (x,), backward, "gather")
+    return make_result(out, (x,), backward, "gather", saved=(index,))

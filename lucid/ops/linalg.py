@@ -51,4 +51,5 @@ def matmul(a, b):
                 gb = gb.reshape(-1, y.shape[0]).sum(axis=0)
         return ga, gb
 
-    return make_result(out, (a, b), backward, "matmul")
+    # each operand's array is read only for the other's gradient
+    return make_result(out, (a, b), backward, "matmul", saved=(b,) * a.requires_grad + (a,) * b.requires_grad)

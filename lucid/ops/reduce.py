@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._function import make_result
+from .._function import OUTPUT, make_result
 from .._tensor import Tensor
 from .._args import normalize_axis
 from ._util import float_data
@@ -31,7 +31,7 @@ def sum(a, axis=None, keepdims=False):
     def backward(g):
         return (xp.broadcast_to(_expand_back(g, x.shape, axes, keepdims, xp), x.shape),)
 
-    return make_result(out, (a,), backward, "sum")
+    return make_result(out, (a,), backward, "sum", saved=())
 
 
 def _float_input(a, axis):
@@ -58,7 +58,7 @@ def mean(a, axis=None, keepdims=False):
     def backward(g):
         return (xp.broadcast_to(_expand_back(g, x.shape, axes, keepdims, xp) / count, x.shape),)
 
-    return make_result(out, (a,), backward, "mean")
+    return make_result(out, (a,), backward, "mean", saved=())
 
 
 def var(a, axis=None, keepdims=False):
@@ -76,7 +76,7 @@ def var(a, axis=None, keepdims=False):
     def backward(g):
         return (_expand_back(g, x.shape, axes, keepdims, xp) * (2.0 / count) * centered,)
 
-    return make_result(out, (a,), backward, "var")
+    return make_result(out, (a,), backward, "var", saved=())  # reads its own centred copy
 
 
 def _extreme(name, pick):
@@ -94,7 +94,7 @@ def _extreme(name, pick):
             return (share * _expand_back(g, x.shape, axes, keepdims, xp),)
 
         res = out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
-        return make_result(res, (a,), backward, name)
+        return make_result(res, (a,), backward, name, saved=(a, OUTPUT))
 
     reduce.__name__ = name
     reduce.__doc__ = f"""The {name}imum over ``axis`` (values only, as ``torch.amax``); ties share the gradient.

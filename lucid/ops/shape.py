@@ -8,10 +8,17 @@ import numpy as np
 
 from .. import _backend
 from .._dtype import result_dtype, to_dtype
-from .._function import make_result
+from .._function import make_result, make_view
 from .._tensor import Tensor
 from .._args import normalize_axis, shape_args
 from .._backend import check_same_device
+
+
+def _view(out, a, forward, backward, name):
+    """A view op's result when ``out`` kept ``a``'s memory (a reshape may have to copy)."""
+    if a.xp.may_share_memory(out, a.data):
+        return make_view(out, a, forward, backward, name)
+    return make_result(out, (a,), backward, name, saved=())
 
 
 def reshape(a, *shape):
@@ -28,7 +35,8 @@ def reshape(a, *shape):
         out = x.reshape(shape)
     except ValueError as err:
         raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} into {shape}") from err
-    return make_result(out, (a,), lambda g: (g.reshape(x.shape),), "reshape")
+    new, old = out.shape, x.shape
+    return _view(out, a, lambda arr: arr.reshape(new), lambda g: (g.reshape(old),), "reshape")
 
 
 def swapaxes(a, axis1, axis2):
@@ -39,8 +47,10 @@ def swapaxes(a, axis1, axis2):
         >>> lucid.ones(2, 3).swapaxes(0, 1).shape
         (3, 2)
     """
-    out = a.xp.swapaxes(a.data, axis1, axis2)
-    return make_result(out, (a,), lambda g: (a.xp.swapaxes(g, axis1, axis2),), "swapaxes")
+    xp = a.xp
+    out = xp.swapaxes(a.data, axis1, axis2)
+    swap = lambda arr: xp.swapaxes(arr, axis1, axis2)  # noqa: E731  (its own inverse)
+    return make_view(out, a, swap, lambda g: (swap(g),), "swapaxes")
 
 
 def transpose(a, *axes):
@@ -56,7 +66,7 @@ def transpose(a, *axes):
         raise ValueError(f"transpose axes {axes} do not permute the {a.ndim} axes of the tensor")
     inverse = tuple(np.argsort([ax % a.ndim for ax in axes]))
     out = a.data.transpose(axes)
-    return make_result(out, (a,), lambda g: (g.transpose(inverse),), "transpose")
+    return make_view(out, a, lambda arr: arr.transpose(axes), lambda g: (g.transpose(inverse),), "transpose")
 
 
 def expand(a, *shape):
@@ -78,7 +88,8 @@ def expand(a, *shape):
         out = a.xp.broadcast_to(a.data, full)
     except ValueError as err:
         raise ValueError(f"cannot expand a tensor of shape {a.shape} to {shape}") from err
-    return make_result(out, (a,), lambda g: (g,), "expand")
+    # the engine sums the gradient back over the broadcast axes
+    return make_view(out, a, lambda arr: a.xp.broadcast_to(arr, full), lambda g: (g,), "expand")
 
 
 def squeeze(a, axis=None):
@@ -98,7 +109,8 @@ def squeeze(a, axis=None):
             if x.shape[i] != 1:
                 raise ValueError(f"cannot squeeze axis {i} of size {x.shape[i]}")
     out = x.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
-    return make_result(out, (a,), lambda g: (g.reshape(x.shape),), "squeeze")
+    new, old = out.shape, x.shape
+    return make_view(out, a, lambda arr: arr.reshape(new), lambda g: (g.reshape(old),), "squeeze")
 
 
 def unsqueeze(a, axis):
@@ -113,7 +125,8 @@ def unsqueeze(a, axis):
     if not -x.ndim - 1 <= axis <= x.ndim:
         raise IndexError(f"axis {axis} is out of range for unsqueeze of a {x.ndim}-d tensor")
     out = a.xp.expand_dims(x, axis)
-    return make_result(out, (a,), lambda g: (g.reshape(x.shape),), "unsqueeze")
+    new, old = out.shape, x.shape
+    return make_view(out, a, lambda arr: arr.reshape(new), lambda g: (g.reshape(old),), "unsqueeze")
 
 
 def flatten(a, start_axis=0, end_axis=-1):
@@ -148,7 +161,7 @@ def astype(a, dtype):
         return a
     out = x.astype(dtype)
     backward = (lambda g: (g.astype(x.dtype),)) if dtype.kind == "f" else None
-    return make_result(out, (a,), backward, "astype")
+    return make_result(out, (a,), backward, "astype", saved=())
 
 
 def to(a, *args, device=None, dtype=None):
@@ -170,7 +183,7 @@ def to(a, *args, device=None, dtype=None):
     if device is not None and _backend.check_device(device) != a.device:
         src = a.device
         moved = _backend.to_device(a.data, device)
-        out = make_result(moved, (a,), lambda g: (_backend.to_device(g, src),), "to")
+        out = make_result(moved, (a,), lambda g: (_backend.to_device(g, src),), "to", saved=())
     if dtype is not None:
         out = astype(out, dtype)
     return out
@@ -199,7 +212,7 @@ def _join(tensors, axis, stack):
         bounds = np.cumsum([arr.shape[ax] for arr in arrays])[:-1]
         return tuple(xp.split(g, bounds.tolist(), axis=ax))
 
-    return make_result(out, tuple(tensors), backward, "stack" if stack else "concatenate")
+    return make_result(out, tuple(tensors), backward, "stack" if stack else "concatenate", saved=())
 
 
 def concatenate(tensors, axis=0):

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _backend
 from .._function import enable_grad
-from .._tensor import Tensor
+from .._tensor import Tensor, mark_modified
 
 # Elements per piece when an update walks a large parameter on the CPU. Each update is a
 # dozen array passes; doing them piece by piece keeps the temporaries in cache, so memory
@@ -61,7 +61,8 @@ class Optimizer:
     ``"params"`` list and its hyperparameters) and ``state`` (per-parameter dicts).
 
     Subclasses set their defaults and implement :meth:`step`. Updates happen in place on
-    ``param.data`` with array ops on the parameter's own device; gradients are only read.
+    ``param.data`` with array ops on the parameter's own device, and bump each updated
+    parameter's version counter (as PyTorch's do); gradients are only read.
 
     Args:
         params: an iterable of tensors, or of dicts that define parameter groups (a dict's
@@ -175,7 +176,9 @@ class Optimizer:
 
     def _apply_update(self, p, arrays, fn, n_scratch):
         """Run ``fn(param, *arrays, *scratch)`` over ``p.data`` and the same-shaped ``arrays``,
-        piece by piece on the CPU (whole arrays on the GPU or for non-contiguous params)."""
+        piece by piece on the CPU (whole arrays on the GPU or for non-contiguous params), and
+        bump ``p``'s version counter: a graph that saved ``p`` must not backward afterwards."""
+        mark_modified(p)
         data = p.data
         xp = p.xp
         if not data.flags.c_contiguous:

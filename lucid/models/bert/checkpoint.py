@@ -300,25 +300,25 @@ def load_into(model, arrays: dict, source: str = "checkpoint", warn: bool = True
     return missing, unused
 
 
-def save_folder(model, folder, architecture: str, config_extra: dict | None = None) -> None:
-    """Write ``config.json`` (with ``architectures``) and ``model.safetensors`` under
-    Hugging Face names, as one atomic save (a failure leaves the previous files intact)."""
-    from ...serialization import atomic_write_files, safetensors_bytes
+def save_folder(model, folder, architecture: str, config_extra: dict | None = None, tokenizer=None) -> None:
+    """Write ``config.json`` (with ``architectures``) and ``model.safetensors`` under Hugging Face
+    names, and ``tokenizer``'s files when one is given, as one save of the whole folder
+    (:func:`lucid.serialization.staged_folder`): at every moment, a crash included, the folder
+    holds the complete previous checkpoint or the complete new one."""
+    from ...serialization import atomic_write_files, safetensors_bytes, staged_folder
 
-    folder = os.fspath(folder)
-    os.makedirs(folder, exist_ok=True)
     tied = model._tied_names() if hasattr(model, "_tied_names") else {}
     keep = set(getattr(model, "_saved_aliases", ()))
     arrays = {k: v for k, v in model.state_dict().items()
               if (k not in tied or k in keep) and not k.endswith(_BUFFER_SUFFIXES)}
     more = {"architectures": [architecture]}
     more.update(config_extra or {})
-    # Both files are staged before either replaces its old version: a failed save never leaves
-    # new weights beside an old config (or the reverse).
-    atomic_write_files({
-        os.path.join(folder, WEIGHTS_NAME): safetensors_bytes(arrays, metadata={"format": "pt"}),
-        os.path.join(folder, CONFIG_NAME): model.config._json_bytes(**more),
-    })
+    files = {WEIGHTS_NAME: safetensors_bytes(arrays, metadata={"format": "pt"}),
+             CONFIG_NAME: model.config._json_bytes(**more)}
+    with staged_folder(folder) as stage:
+        atomic_write_files({os.path.join(stage, name): data for name, data in files.items()})
+        if tokenizer is not None:
+            tokenizer.save_pretrained(stage)
 
 
 def label_names(config: BERTConfig, num_labels: int) -> list[str]:
@@ -501,8 +501,23 @@ class PretrainedMixin:
         """
         return _load_state(self, state_dict, strict, f"{type(self).__name__}.load_state_dict")
 
-    def save_pretrained(self, folder) -> None:
+    def save_pretrained(self, folder, *, tokenizer=None) -> None:
         """Write ``folder/config.json`` (with ``architectures``) and ``folder/model.safetensors``
         under Hugging Face names, so lucid and ``transformers`` both load it; tied weights are
-        stored once. The save is atomic: a failure part way leaves the previous files intact."""
-        save_folder(self, folder, self._hf_architecture, self._config_extra())
+        stored once. ``tokenizer`` (keyword-only) writes its files into the same save.
+
+        The save is atomic for the whole folder: until it completes the folder holds the
+        previous files, then all the new ones, even if the process is killed part way (the
+        folder is swapped for a new one holding its other files too; see
+        :func:`lucid.serialization.staged_folder`). Files get the process's umask.
+
+        Example:
+            >>> import os, tempfile
+            >>> from lucid.models import BERTConfig, BERTForMaskedLM, BERTTokenizerFast
+            >>> model = BERTForMaskedLM(BERTConfig.tiny(vocab_size=10))
+            >>> folder = os.path.join(tempfile.mkdtemp(), "mlm")
+            >>> model.save_pretrained(folder, tokenizer=BERTTokenizerFast())
+            >>> sorted(os.listdir(folder))[:3]
+            ['config.json', 'model.safetensors', 'special_tokens_map.json']
+        """
+        save_folder(self, folder, self._hf_architecture, self._config_extra(), tokenizer=tokenizer)

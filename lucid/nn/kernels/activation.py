@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..._function import make_result, needs_grad
+from ..._function import OUTPUT, make_result, needs_grad
 
 
 def relu(a):
@@ -17,7 +17,7 @@ def relu(a):
     def backward(g):
         return (g * keep,)
 
-    return make_result(y, (a,), backward, "relu")
+    return make_result(y, (a,), backward, "relu", saved=())
 
 
 def tanh(a):
@@ -31,4 +31,4 @@ def tanh(a):
         d *= g
         return (d,)
 
-    return make_result(y, (a,), backward, "tanh")
+    return make_result(y, (a,), backward, "tanh", saved=(OUTPUT,))

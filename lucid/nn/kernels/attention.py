@@ -206,6 +206,8 @@ def attention(query, key, value, mask=None, dropout_p=0.0, is_causal=False, scal
     L, S = q.shape[-2], k.shape[-2]
     if scale is None:
         scale = 1.0 / float(E) ** 0.5
+    if S == 0:
+        return _attention_no_keys(query, key, value, mask)
     mask_parent = None
     bias = None
     if mask is not None:
@@ -229,6 +231,20 @@ def attention(query, key, value, mask=None, dropout_p=0.0, is_causal=False, scal
     return _attention_reference(query, key, value, parents, mask_parent, bias, dropout_p, scale, device, want)
 
 
+def _attention_no_keys(query, key, value, mask):
+    """Attention over zero keys, as torch: each query's weighted sum of no values is 0, and no
+    input changes it (zero gradients; the key, value and mask gradients are empty)."""
+    xp = query.xp
+    parents = tuple(t for t in (query, key, value, mask) if t is not None and t.data.dtype.kind == "f")
+    batch = np.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    out = xp.zeros(batch + (query.shape[-2], value.shape[-1]), dtype=query.dtype)
+
+    def backward(g):
+        return tuple(xp.zeros(t.shape, dtype=t.dtype) for t in parents)
+
+    return make_result(out, parents, backward, "scaled_dot_product_attention", saved=())
+
+
 def _attention_blocked(query, key, value, parents, bias, dropout_p, scale, device, want):
     q, k, v = query.data, key.data, value.data
     keep, inv_keep = None, 1.0
@@ -244,7 +260,7 @@ def _attention_blocked(query, key, value, parents, bias, dropout_p, scale, devic
         return _blocked_backward(g, q, k, v, p_all, keep, inv_keep, scale,
                                  query.requires_grad, key.requires_grad, value.requires_grad)
 
-    return make_result(out, parents, backward, "scaled_dot_product_attention")
+    return make_result(out, parents, backward, "scaled_dot_product_attention", saved=(query, key, value))
 
 
 def _attention_reference(query, key, value, parents, mask_parent, bias, dropout_p, scale, device, want):
@@ -296,4 +312,4 @@ def _attention_reference(query, key, value, parents, mask_parent, bias, dropout_
             grads += (gp if mask_parent.requires_grad else None,)
         return grads
 
-    return make_result(out, parents, backward, "scaled_dot_product_attention")
+    return make_result(out, parents, backward, "scaled_dot_product_attention", saved=(query, key, value))

@@ -91,4 +91,4 @@ def binary_cross_entropy_with_logits(input, target, weight, pos_weight, reductio
         return gx, gy
 
     return make_result(loss.astype(out_dtype, copy=False), (input, target),
-                       backward if want_x or want_y else None, "binary_cross_entropy_with_logits")
+                       backward if want_x or want_y else None, "binary_cross_entropy_with_logits", saved=())

@@ -117,4 +117,4 @@ def cross_entropy(a, target_ids, weight, reduction, ignore_index, smoothing):
             gz = xp.moveaxis(gz.reshape(moved_shape), -1, 1)
         return (gz.reshape(x.shape),)
 
-    return make_result(loss, (a,), backward if want else None, "cross_entropy")
+    return make_result(loss, (a,), backward if want else None, "cross_entropy", saved=())

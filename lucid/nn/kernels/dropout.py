@@ -54,7 +54,7 @@ def dropout(a, p, device):
     x = a.data
     xp = a.xp
     if p >= 1.0:
-        return make_result(xp.zeros_like(x), (a,), lambda g: (xp.zeros_like(g),), "dropout")
+        return make_result(xp.zeros_like(x), (a,), lambda g: (xp.zeros_like(g),), "dropout", saved=())
     scale = 1.0 / (1.0 - p)
     if _cuda.takes(x):
         y, keep = _cuda.dropout_forward(x, _uniforms(x.shape, device, x.dtype), p, scale)
@@ -67,4 +67,4 @@ def dropout(a, p, device):
     def backward(g):
         return (mask(g, keep, scale),)
 
-    return make_result(y, (a,), backward if needs_grad(a) else None, "dropout")
+    return make_result(y, (a,), backward if needs_grad(a) else None, "dropout", saved=())

@@ -42,4 +42,4 @@ def embedding(ids, weight, padding_idx=None):
             gw[padding_idx] = 0
         return (gw,)
 
-    return make_result(out, (weight,), backward, "embedding")
+    return make_result(out, (weight,), backward, "embedding", saved=())

@@ -217,7 +217,7 @@ def gelu(a, approximate="none"):
     def backward(g):
         return (g * d,)
 
-    return make_result(y, (a,), backward if want else None, "gelu")
+    return make_result(y, (a,), backward if want else None, "gelu", saved=())
 
 
 def bias_gelu(a, bias, approximate="none"):
@@ -253,4 +253,4 @@ def bias_gelu(a, bias, approximate="none"):
         gb = gd.reshape(-1, n).sum(axis=0, dtype=compute_dtype(gd.dtype)) if bias.requires_grad else None
         return gd, gb
 
-    return make_result(y, (a, bias), backward if want else None, "bias_gelu")
+    return make_result(y, (a, bias), backward if want else None, "bias_gelu", saved=())

@@ -142,4 +142,5 @@ def layer_norm(a, normalized_shape, weight=None, bias=None, eps=1e-5):
             grads.append(None if gb is None else gb.reshape(bias.shape))
         return tuple(grads)
 
-    return make_result(y, parents, backward if want else None, "layer_norm")
+    saved = () if weight is None else (weight,)  # x enters backward as its normalised copy
+    return make_result(y, parents, backward if want else None, "layer_norm", saved=saved)

@@ -51,4 +51,5 @@ def linear(a, weight, bias=None):
             return gx, gw
         return gx, gw, gb
 
-    return make_result(y2.reshape(out_shape), parents, backward, "linear")
+    saved = (weight,) * a.requires_grad + (a,) * weight.requires_grad  # gx reads w, gw reads x
+    return make_result(y2.reshape(out_shape), parents, backward, "linear", saved=saved)

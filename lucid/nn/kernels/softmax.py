@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._backend import xp_of
-from ..._function import make_result
+from ..._function import OUTPUT, make_result
 from . import _blocks
 from . import cuda as _cuda
 from ._common import compute_dtype, rowdot, rows_of, unrows
@@ -92,7 +92,7 @@ def softmax(a, axis=-1):
         gr = softmax_backward_rows_(gr.astype(p.dtype, copy=True), p)
         return (unrows(gr, shape, axis, x.ndim),)
 
-    return make_result(y, (a,), backward, "softmax")
+    return make_result(y, (a,), backward, "softmax", saved=(OUTPUT,))
 
 
 def log_softmax(a, axis=-1):
@@ -120,4 +120,4 @@ def log_softmax(a, axis=-1):
         _blocks.row_blocks(gr.shape[0], n, run, scratch, numpy=xp is np)
         return (unrows(gr, shape, axis, x.ndim),)
 
-    return make_result(y, (a,), backward, "log_softmax")
+    return make_result(y, (a,), backward, "log_softmax", saved=(OUTPUT,))

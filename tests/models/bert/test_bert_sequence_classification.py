@@ -137,7 +137,7 @@ def test_classification_on_device_matches_the_cpu_model(device, model_pair, padd
     for dev, model in (("cpu", cpu), (device, moved)):
         kw = dict(input_ids=lucid.tensor(ids, device=dev), attention_mask=lucid.tensor(mask, device=dev))
         res.append((model(**kw).numpy(), model.predict_proba(**kw).numpy(), model.predict_labels(**kw).numpy(),
-                    model.get_loss(labels=[0, 2, 1], **kw).item(), model.get_accuracy(labels=[0, 2, 1], **kw)))
+                    model.get_loss(labels=[0, 2, 1], **kw).item(), model.get_accuracy(labels=[0, 2, 1], **kw).item()))
     for a, b in zip(res[1], res[0]):
         np.testing.assert_allclose(a, b, atol=1e-4)
 
