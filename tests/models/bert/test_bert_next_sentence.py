@@ -9,6 +9,7 @@ import pytest
 from family_references import cross_entropy, reduce
 
 import lucid
+from lucid.data import TruncationWarning
 from lucid.models import BERTForNextSentencePrediction
 
 
@@ -66,7 +67,8 @@ def test_text_helpers(tiny, tokenizer):
                                rtol=1e-5)
     np.testing.assert_array_equal(model.predict_labels_from_text(tokenizer, a, b).numpy(),
                                   proba.numpy().argmax(-1))
-    one = model.predict_proba_from_text(tokenizer, a[0], b[0], max_length=5)
+    with pytest.warns(TruncationWarning, match="max_length=5"):
+        one = model.predict_proba_from_text(tokenizer, a[0], b[0], max_length=5)
     assert one.shape == (1, 2)
 
 
