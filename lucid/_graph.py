@@ -133,7 +133,10 @@ def _topological_order(root):
             continue
         visited.add(id(node))
         stack.append((node, True))
-        for e in node.inputs:
+        # first input explored first, so a weight (a later input: x @ w, x + b) comes right after
+        # its consumer in reverse order: its gradient, and its post-accumulate-grad hooks, are
+        # final early in the backward rather than all at its very end (DistributedDataParallel)
+        for e in reversed(node.inputs):
             if isinstance(e, Node) and id(e) not in visited:
                 stack.append((e, False))
     return order
@@ -177,16 +180,40 @@ def _store(t, g, stored):
 
 def run_backward(root, grad, retain_graph):
     """Accumulate ``grad`` (d something / d ``root``) into the ``grad`` of every leaf behind
-    ``root`` and of every tensor that keeps its gradient."""
+    ``root`` and of every tensor that keeps its gradient; each leaf's gradient is stored (and
+    its post-accumulate-grad hooks run) as soon as no node left can add to it. Callbacks
+    queued during the backward run at its end, also when it raises."""
+    try:
+        _run_backward(root, grad, retain_graph)
+    finally:
+        while _end_of_backward:
+            _end_of_backward.pop(0)()
+
+
+def _final(leaf, g, stored):
+    _store(leaf, g, stored)
+    if _grad_hooks and id(leaf) in _grad_hooks:
+        for hook in tuple(_grad_hooks[id(leaf)][1]):
+            hook(leaf)
+
+
+def _run_backward(root, grad, retain_graph):
     stored = set()  # ids of arrays handed to a .grad
     if root._node is None:  # a leaf
-        _store(root, grad, stored)
+        _final(root, grad, stored)
         return
+    order = list(reversed(_topological_order(root._node)))
+    pending = {}  # id(leaf) -> edges from nodes not yet run
+    for node in order:
+        for e in node.inputs:
+            if e is not None and not isinstance(e, Node) and e._requires_grad:
+                pending[id(e)] = pending.get(id(e), 0) + 1
     grads = {id(root._node): grad}  # id(node) -> its gradient so far
     leaves, leaf_grads = {}, {}  # id(leaf) -> the leaf, its gradient so far
-    for node in reversed(_topological_order(root._node)):
+    for node in order:
         g = grads.pop(id(node), None)
         if g is None:
+            _release(node.inputs, pending, leaves, leaf_grads, stored)
             continue
         if node.retain is not None:
             kept = node.retain()
@@ -222,5 +249,61 @@ def run_backward(root, grad, retain_graph):
                 ig = ig.astype(dtype)
             prev = acc.get(id(e))
             acc[id(e)] = ig if prev is None else prev + ig
-    for key, leaf in leaves.items():
-        _store(leaf, leaf_grads[key], stored)
+        _release(inputs, pending, leaves, leaf_grads, stored)
+
+
+def _release(inputs, pending, leaves, leaf_grads, stored):
+    """Count down the leaf edges of a node that has run; a leaf none of whose consumers is
+    left gets its final gradient."""
+    for e in inputs:
+        if e is None or isinstance(e, Node) or not e._requires_grad:
+            continue
+        pending[id(e)] -= 1
+        if pending[id(e)] == 0 and id(e) in leaf_grads:
+            _final(leaves.pop(id(e)), leaf_grads.pop(id(e)), stored)
+
+
+# ---- hooks for gradient synchronisation (DistributedDataParallel) ---------------------
+# Per-tensor hooks by id (a weak-keyed dict would compare tensors with ==, which is
+# elementwise), and the callbacks to run once the backward ends.
+_grad_hooks = {}
+_end_of_backward = []
+
+
+class HookHandle:
+    """Returned by ``register_post_accumulate_grad_hook``; ``remove()`` takes the hook off."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        hooks.append(hook)
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        """Take the hook off (again: nothing)."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def add_grad_hook(t, hook):
+    """Register ``hook(t)`` to run each time a backward has stored leaf ``t``'s final gradient."""
+    key = id(t)
+    if key not in _grad_hooks:  # dropped with the tensor, so ids are never mixed up
+        _grad_hooks[key] = (weakref.ref(t, lambda _: _grad_hooks.pop(key, None)), [])
+    return HookHandle(_grad_hooks[key][1], hook)
+
+
+def queue_backward_callback(fn):
+    """Run ``fn()`` once, when the ``backward()`` now running ends (a hook's way to act after
+    every gradient is final, as PyTorch's ``queue_callback``). Callbacks also run when the
+    backward raises, so work that a hook started is always completed.
+
+    Example:
+        >>> import lucid
+        >>> w = lucid.tensor([1.0], requires_grad=True)
+        >>> _ = w.register_post_accumulate_grad_hook(
+        ...     lambda t: queue_backward_callback(lambda: print("backward done")))
+        >>> (w * 2).sum().backward()
+        backward done
+    """
+    _end_of_backward.append(fn)

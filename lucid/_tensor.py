@@ -15,7 +15,8 @@ import numpy as np
 
 from . import _backend
 from ._dtype import is_floating, to_dtype
-from ._graph import refresh_view, run_backward, sum_to_shape  # noqa: F401  (sum_to_shape: re-exported)
+from ._graph import add_grad_hook, refresh_view, run_backward
+from ._graph import queue_backward_callback, sum_to_shape  # noqa: F401  (re-exported)
 
 
 def _as_array(data, dtype, device):
@@ -455,6 +456,25 @@ class Tensor:
             if grad.shape != self.data.shape:
                 raise ValueError(f"gradient of shape {tuple(grad.shape)} for a tensor of shape {self.shape}")
         run_backward(self, grad, retain_graph)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` each time a ``backward()`` has accumulated this tensor's final
+        gradient (once per backward, after every contribution, while the backward goes on),
+        as PyTorch's hook of that name; returns a handle whose ``remove()`` takes it off.
+
+        ``DistributedDataParallel`` starts its gradient all-reduces from these hooks.
+
+        Example:
+            >>> import lucid
+            >>> w = lucid.tensor([1.0, 2.0], requires_grad=True)
+            >>> handle = w.register_post_accumulate_grad_hook(lambda t: print("final:", t.grad.tolist()))
+            >>> (w * 3).sum().backward()
+            final: [3.0, 3.0]
+            >>> handle.remove()
+        """
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        return add_grad_hook(self, hook)
 
 
 def alias(source, into=None):

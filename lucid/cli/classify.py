@@ -51,7 +51,8 @@ def run(args) -> int:
     texts = gather_texts(args.texts, args.file)
     tokenizer = load_tokenizer(folder, config)
     max_length = args.max_length or min(tokenizer.model_max_length, config.max_position_embeddings)
-    model = load_pretrained(BERTForSequenceClassification, folder, args.device)
+    model = load_pretrained(BERTForSequenceClassification, folder, args.device, head="classifier.",
+                            allow_untrained_head=args.allow_untrained_head)
     names = label_names(model.config, model.num_labels)
     has_pairs = any(b is not None for _, b in texts)
     with loading_notes() as caught:

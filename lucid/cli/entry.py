@@ -13,14 +13,15 @@ from __future__ import annotations
 import os
 import sys
 
-from . import classify, demo, fill_mask, finetune, ner, qa
+from . import classify, demo, embed, fill_mask, finetune, ner, qa
 from .errors import PROG, CLIError
+from .parallel import fail
 from .parser import SUBCOMMANDS, build_parser
 
 __all__ = ["COMMANDS", "main"]
 
 COMMANDS = {"demo": demo.run_single_threaded, "fill-mask": fill_mask.run, "classify": classify.run,
-            "finetune": finetune.run, "qa": qa.run, "ner": ner.run}
+            "finetune": finetune.run, "embed": embed.run, "qa": qa.run, "ner": ner.run}
 
 #: The exit status of a run whose reader closed the pipe (128 + SIGPIPE, what a shell reports).
 BROKEN_PIPE_STATUS = 141
@@ -71,18 +72,16 @@ def main(argv=None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return BROKEN_PIPE_STATUS
+    # fail() prints the line; under mpiexec it also ends every rank (lucid.cli.parallel)
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return fail(f"{PROG}: interrupted", 130)
     except (CLIError, OSError, ValueError, RuntimeError, KeyError) as err:
         # A bad argument, or a malformed checkpoint, tokenizer or data file from the library.
         if debug:
             raise
-        print(f"{PROG}: error: {_first_line(err)}", file=sys.stderr)
-        return 2
+        return fail(f"{PROG}: error: {_first_line(err)}", 2)
     except Exception as err:
         if debug:
             raise
-        print(f"{PROG}: internal error: {type(err).__name__}: {_first_line(err)} (run again with --debug for the "
-              "traceback)", file=sys.stderr)
-        return 1
+        return fail(f"{PROG}: internal error: {type(err).__name__}: {_first_line(err)} (run again with --debug "
+                    "for the traceback)", 1)

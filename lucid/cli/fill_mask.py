@@ -32,7 +32,8 @@ def run(args) -> int:
     texts = gather_texts(args.texts, args.file)
     tokenizer = load_tokenizer(folder, config)
     mask_token, mask_id = tokenizer.mask_token, tokenizer.mask_token_id
-    model = load_pretrained(BERTForMaskedLM, folder, args.device)
+    model = load_pretrained(BERTForMaskedLM, folder, args.device, head="cls.",
+                            allow_untrained_head=args.allow_untrained_head)
     k = min(args.top_k, tokenizer.vocab_size)
     for text, _ in texts:
         if mask_token not in text:

@@ -1,11 +1,12 @@
 """``lucid-bert finetune``: fine-tune ``BERTForSequenceClassification`` on a labelled file with
 AdamW, linear warm-up then linear decay, gradient clipping and an evaluation after every
 epoch; the best epoch's checkpoint is saved with its tokenizer, label names and
-``--max-length``, and the run's metrics beside it (:mod:`~lucid.cli.metrics`)."""
+``--max-length``, and the run's metrics beside it (:mod:`~lucid.cli.metrics`). Under
+``mpiexec -n N`` the ranks share every batch (:mod:`lucid.cli.parallel`)."""
 
 from __future__ import annotations
 
-import math
+import contextlib
 import os
 import time
 
@@ -17,6 +18,7 @@ from lucid.optim.lr_scheduler import LinearWarmupDecayLR
 
 from .errors import CLIError
 from .metrics import MetricsLog, plot_curves
+from .parallel import start_job
 from .progress import log
 from .readers import label_vocab, read_examples
 from .session import load_pretrained, load_tokenizer, loading_notes, model_config, start
@@ -81,6 +83,12 @@ def run(args) -> int:
         lucid.cli.errors.CLIError: --weight-decay must be >= 0, got -1.0
     """
     t0 = time.perf_counter()
+    job = start_job(args.device)  # first, so that any later mistake can end every rank
+    with job.quiet() if job is not None else contextlib.nullcontext():
+        return _finetune(args, job, t0)
+
+
+def _finetune(args, job, t0) -> int:
     rng = start(args)
     folder = check_model_folder(args.model)
     if args.weight_decay < 0:
@@ -92,11 +100,13 @@ def run(args) -> int:
     tokenizer = load_tokenizer(folder, config)
     tokenizer.model_max_length = max_length  # saved in tokenizer_config.json: classify's default
     model = load_pretrained(BERTForSequenceClassification, folder, args.device, num_labels=len(names))
+    if job is not None:
+        job.replicate(model, args.seed)
     with loading_notes():  # a note when texts are longer than --max-length
         train_data = _features(tokenizer, train, index, max_length)
         eval_data = _features(tokenizer, evals, index, max_length)
     collate = DataCollatorWithPadding(tokenizer, device=args.device)
-    train_batches = loader(train_data, args.batch_size, collate, shuffle=True)
+    train_batches = loader(train_data, args.batch_size, collate, shuffle=True, shards=job)
     eval_batches = loader(eval_data, max(args.batch_size, 32), collate)
     steps = args.epochs * len(train_batches)
     warmup = int(round(steps * args.warmup_ratio))
@@ -104,14 +114,17 @@ def run(args) -> int:
     scheduler = LinearWarmupDecayLR(optimizer, num_warmup_steps=warmup, num_training_steps=steps)
     log(f"fine-tuning {folder} on {len(train)} examples ({len(evals)} for evaluation), labels: "
         f"{', '.join(names)}; {args.epochs} epoch(s), {steps} steps ({warmup} warm-up), at most {max_length} "
-        f"tokens, on {args.device}")
+        f"tokens, on {args.device}" + (f" x {job.size} processes" if job is not None else ""))
     set_label_names(model.config, names)
-    best = None
-    with MetricsLog(os.path.join(args.output_dir, "metrics.jsonl")) as metrics:
-        trainer = Trainer(model, optimizer, scheduler, args.max_grad_norm, on_step=lambda step, epoch, loss, lr:
+    best, root = None, job is None or job.is_root
+    with MetricsLog(os.path.join(args.output_dir, "metrics.jsonl")) if root else contextlib.nullcontext() as metrics:
+        trainer = Trainer(model, optimizer, scheduler, args.max_grad_norm, shards=job,
+                          on_step=None if metrics is None else lambda step, epoch, loss, lr:
                           metrics.write(step=step, epoch=epoch, loss=loss, learning_rate=lr))
         for epoch in range(args.epochs):
             train_loss = trainer.train_epoch(train_batches, f"epoch {epoch + 1}/{args.epochs}")
+            if not root:
+                continue  # rank 0 evaluates, logs and saves
             if evals:
                 loss, acc = trainer.evaluate(eval_batches)
                 metrics.write(step=trainer.step, epoch=float(epoch + 1), eval_loss=loss, eval_accuracy=acc)
@@ -124,6 +137,8 @@ def run(args) -> int:
                 best = (acc, loss, epoch + 1)
                 model.save_pretrained(args.output_dir)
                 tokenizer.save_pretrained(args.output_dir)
+    if not root:
+        return 0
     plotted = plot_curves(metrics.records, os.path.join(args.output_dir, "training_curves.png"))
     print(f"best eval accuracy {best[0]:.3f} (loss {best[1]:.4f}) after epoch {best[2]}; saved to "
           f"{args.output_dir} with metrics.jsonl{' and training_curves.png' if plotted else ''} in "

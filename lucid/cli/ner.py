@@ -26,7 +26,7 @@ def run(args) -> int:
         ...
         FileNotFoundError: no model folder at 'no/such/folder'
     """
-    tokenizer, model = open_model(args, BERTForTokenClassification, args.max_length)
+    tokenizer, model = open_model(args, BERTForTokenClassification, "classifier.", args.max_length)
     texts = [t for t, _ in gather_texts(args.texts, args.file)]
     for begin in range(0, len(texts), args.batch_size):
         chunk = texts[begin:begin + args.batch_size]

@@ -11,7 +11,7 @@ from .errors import PROG, CLIError
 
 __all__ = ["SUBCOMMANDS", "build_parser"]
 
-SUBCOMMANDS = ("demo", "fill-mask", "classify", "finetune", "qa", "ner")
+SUBCOMMANDS = ("demo", "fill-mask", "classify", "finetune", "embed", "qa", "ner")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,6 +65,12 @@ def _add_inputs(p, texts_help, file_help):
     p.add_argument("--file", help=file_help)
 
 
+def _add_head_check(p):
+    p.add_argument("--allow-untrained-head", action="store_true",
+                   help="run even when the checkpoint lacks this task's trained head weights (its predictions "
+                   "are then noise)")
+
+
 def _add_common(p):
     p.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
                    help="where tensors live: cpu (NumPy) or gpu (CuPy, CUDA) (default: cpu)")
@@ -74,14 +80,16 @@ def _add_common(p):
 
 def _add_text_command(sub, name, help, description, texts_help, file_help, json_help,
                       max_length_default="the model's maximum"):
-    """A command that predicts on texts in batches: the folder, the texts, ``--batch-size``,
-    ``--max-length``, ``--json``, ``--device`` and ``--seed``."""
+    """A command that predicts on texts in batches with a trained head: the folder, the texts,
+    ``--batch-size``, ``--max-length``, ``--json``, ``--allow-untrained-head``, ``--device``
+    and ``--seed``."""
     p = sub.add_parser(name, help=help, description=description)
     _add_inputs(p, texts_help, file_help)
     p.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
     p.add_argument("--max-length", type=_positive_int, default=None,
                    help=f"truncate inputs to this many tokens (default: {max_length_default})")
     p.add_argument("--json", action="store_true", help=json_help)
+    _add_head_check(p)
     _add_common(p)
 
 
@@ -105,6 +113,7 @@ def _add_fill_mask(sub):
                        "using a masked-LM checkpoint folder (Hugging Face or lucid).")
     _add_inputs(p, "texts holding [MASK]", "a text file with one text per line")
     p.add_argument("--top-k", type=_positive_int, default=5, help="how many tokens per mask (default: 5)")
+    _add_head_check(p)
     _add_common(p)
 
 
@@ -145,6 +154,24 @@ def _add_finetune(sub):
     _add_common(p)
 
 
+def _add_embed(sub):
+    p = sub.add_parser("embed", help="one sentence embedding per text",
+                       description="Prints one embedding per text (text, TAB, the numbers) from a "
+                       "sentence-transformers or BERT folder, or a Hub repository id: pooling, normalisation and "
+                       "maximum length come from the folder's modules.json and 1_Pooling/config.json (a plain BERT "
+                       "folder: mean pooling). MODEL may also be a Hub repository id (org/name).")
+    _add_inputs(p, "texts to embed", "a text file with one text per line")
+    p.add_argument("--json", action="store_true", help="print one JSON object per text: text and embedding")
+    p.add_argument("--output", help="write the embeddings as a (texts, hidden) array to this .npy file")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
+    p.add_argument("--max-length", type=_positive_int, default=None,
+                   help="truncate inputs to this many tokens (default: the folder's max_seq_length)")
+    p.add_argument("--normalize", choices=("on", "off"), default=None,
+                   help="unit-length embeddings (default: as the folder says)")
+    _add_head_check(p)
+    _add_common(p)
+
+
 def _add_qa(sub):
     p = sub.add_parser("qa", help="the answer to a question: a span of the context",
                        description="Prints the answer to --question found in --context, its score and its "
@@ -163,6 +190,7 @@ def _add_qa(sub):
                          help="longest answer in tokens (default: 30)")
     windows.add_argument("--allow-no-answer", action="store_true", help="answer nothing when [CLS] beats every span")
     p.add_argument("--json", action="store_true", help="print a JSON object with answer, start, end and score")
+    _add_head_check(p)
     _add_common(p)
 
 
@@ -183,9 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
         ('fill-mask', 3, 'cpu')
     """
     parser = _Parser(prog=PROG, description="BERT on lucid: a no-download demo, fill-mask, classify, finetune, "
-                     "qa, ner. Without a subcommand, runs the demo.")
+                     "embed, qa, ner. Without a subcommand, runs the demo.")
     parser.add_argument("--version", action="version", version=f"{PROG} (lucid {__version__})")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=_CommandParser)
-    for add in (_add_demo, _add_fill_mask, _add_classify, _add_finetune, _add_qa, _add_ner):
+    for add in (_add_demo, _add_fill_mask, _add_classify, _add_finetune, _add_embed, _add_qa, _add_ner):
         add(sub)
     return parser

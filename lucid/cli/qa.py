@@ -29,7 +29,7 @@ def run(args) -> int:
     for name in ("question", "context"):
         if not getattr(args, name).strip():
             raise CLIError(f"--{name} is empty")
-    tokenizer, model = open_model(args, BERTForQuestionAnswering, args.max_length)
+    tokenizer, model = open_model(args, BERTForQuestionAnswering, "qa_outputs.", args.max_length)
     max_length = args.max_length or min(384, model.config.max_position_embeddings)
     doc_stride = min(max_length // 2, 128) if args.doc_stride is None else args.doc_stride
     answer = model.predict_answer_from_text(

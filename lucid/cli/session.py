@@ -58,8 +58,12 @@ def loading_notes():
         log(f"{PROG}: note: {str(w.message).strip().splitlines()[0]}")
 
 
-def load_pretrained(cls, folder, device="cpu", **kwargs):
+def load_pretrained(cls, folder, device="cpu", *, head=None, allow_untrained_head=False, **kwargs):
     """``cls.from_pretrained(folder, **kwargs)`` on ``device``, its warnings shown as notes.
+
+    With ``head`` (a parameter-name prefix such as ``"classifier."``), a checkpoint without
+    those trained weights is refused (:class:`CLIError`: predictions from a freshly
+    initialised head are noise) unless ``allow_untrained_head``.
 
     Example:
         >>> import tempfile
@@ -72,6 +76,11 @@ def load_pretrained(cls, folder, device="cpu", **kwargs):
     """
     with loading_notes():
         model = cls.from_pretrained(folder, **kwargs)
+    missing = [k for k in model.loading_info["missing_keys"] if head and k.startswith(head)]
+    if missing and not allow_untrained_head:
+        shown = ", ".join(missing[:3]) + (f", ... ({len(missing)} in all)" if len(missing) > 3 else "")
+        raise CLIError(f"{folder} has no trained {cls.__name__} head (missing weights: {shown}): "
+                       "fine-tune the model first (lucid-bert finetune), or pass --allow-untrained-head to run anyway")
     return model.to(device)
 
 
@@ -127,15 +136,17 @@ def load_tokenizer(folder, config):
     return tokenizer
 
 
-def open_model(args, cls, max_length=None):
+def open_model(args, cls, head, max_length=None):
     """What a prediction command does first: :func:`start`, then the tokenizer (checked by
     :func:`load_tokenizer`) and ``cls`` from the checkpoint folder ``args.model`` (checked
-    before anything is read, with ``max_length`` by :func:`model_config`), on ``args.device``.
+    before anything is read, with ``max_length`` by :func:`model_config`), on ``args.device``,
+    refused when the weights under ``head`` were not trained (unless
+    ``args.allow_untrained_head``; see :func:`load_pretrained`).
 
     Example:
         >>> import argparse
         >>> from lucid.models import BERTForMaskedLM
-        >>> open_model(argparse.Namespace(seed=0, device="cpu", model="no/such/folder"), BERTForMaskedLM)
+        >>> open_model(argparse.Namespace(seed=0, device="cpu", model="no/such/folder"), BERTForMaskedLM, "cls.")
         Traceback (most recent call last):
         ...
         FileNotFoundError: no model folder at 'no/such/folder'
@@ -143,4 +154,5 @@ def open_model(args, cls, max_length=None):
     start(args)
     folder = check_model_folder(args.model)
     tokenizer = load_tokenizer(folder, model_config(folder, max_length))
-    return tokenizer, load_pretrained(cls, folder, args.device)
+    return tokenizer, load_pretrained(cls, folder, args.device, head=head,
+                                      allow_untrained_head=args.allow_untrained_head)

@@ -3,7 +3,8 @@ on :mod:`lucid.data`: texts are tokenized once (:func:`encode_examples`), a
 :class:`~lucid.data.DataLoader` draws batches (shuffled by :mod:`lucid.random`) and a
 collator pads each to its own longest text, so a batch of short texts costs little. The
 collator decides the task (labels for a classifier, masks for masked-LM); the losses and
-accuracies are the models' own ``get_loss`` and ``get_accuracy``.
+accuracies are the models' own ``get_loss`` and ``get_accuracy``. Under ``mpiexec`` the
+same loop runs on every rank, each training on its rows of every batch (:mod:`lucid.cli.parallel`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import lucid
-from lucid.data import DataLoader, warn_if_truncated
+from lucid.data import DataLoader, RandomSampler, warn_if_truncated
 from lucid.nn.utils import clip_grad_norm
 
 from .progress import Progress
@@ -42,8 +43,9 @@ def encode_examples(tokenizer, texts, pairs=None, labels=None, max_length=None) 
     return features
 
 
-def loader(features, batch_size, collate_fn, shuffle=False) -> DataLoader:
-    """A :class:`~lucid.data.DataLoader` over ``features``; training shuffles anew each epoch.
+def loader(features, batch_size, collate_fn, shuffle=False, shards=None) -> DataLoader:
+    """A :class:`~lucid.data.DataLoader` over ``features``; training shuffles anew each epoch,
+    in rank 0's order on every rank of ``shards`` (a :class:`~lucid.cli.parallel.Job`).
 
     Example:
         >>> from lucid.data import DataCollatorWithPadding
@@ -53,6 +55,9 @@ def loader(features, batch_size, collate_fn, shuffle=False) -> DataLoader:
         >>> [b["input_ids"].shape for b in batches]
         [(2, 3), (1, 3)]
     """
+    if shuffle and shards is not None:
+        return DataLoader(features, batch_size=batch_size, sampler=shards.ordered(RandomSampler(features)),
+                          collate_fn=collate_fn)
     return DataLoader(features, batch_size=batch_size, shuffle=shuffle, collate_fn=collate_fn)
 
 
@@ -61,7 +66,9 @@ class Trainer:
     """A model with what trains it: the optimizer and its learning-rate schedule, the
     gradient-norm clip (none when None), and ``on_step``, called after every step with
     ``(step, epoch, loss, learning_rate)`` (``epoch`` counts fractions, as Hugging Face logs it;
-    the learning rate is the one the step used).
+    the learning rate is the one the step used). ``shards`` (a :class:`~lucid.cli.parallel.Job`)
+    makes each step train on this rank's rows of the batch; the losses reported stay the whole
+    batch's.
 
     Example:
         >>> from lucid.data import DataCollatorWithPadding
@@ -84,6 +91,7 @@ class Trainer:
     scheduler: object = None
     max_grad_norm: float | None = None
     on_step: object = None
+    shards: object = None
     step: int = 0
     epochs_done: int = 0
 
@@ -95,17 +103,21 @@ class Trainer:
         with Progress(n, desc) as bar:
             for k, batch in enumerate(batches, 1):
                 lr = self.optimizer.param_groups[0]["lr"]
+                batch, weight = (batch, 1.0) if self.shards is None else self.shards(batch)
                 value = self.model.get_loss(**batch)
                 self.optimizer.zero_grad()
-                value.backward()
+                (value if weight == 1.0 else value * weight).backward()
                 if self.max_grad_norm:
                     clip_grad_norm(self.model.parameters(), self.max_grad_norm)
                 self.optimizer.step()
                 if self.scheduler is not None:
                     self.scheduler.step()
                 self.step += 1
-                size = batch["input_ids"].shape[0]
+                size = batch["input_ids"].shape[0] if weight else 0
                 loss = float(value.item())
+                if self.shards is not None:  # the whole batch's loss, from every rank's rows
+                    loss_sum, size = self.shards.combine(loss * size, size)
+                    loss = loss_sum / size
                 total, seen = total + loss * size, seen + size
                 bar.step(loss=total / seen)
                 if self.on_step is not None:

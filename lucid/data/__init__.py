@@ -5,6 +5,7 @@ sets shipped with lucid.
   :class:`ConcatDataset`, :func:`random_split` (the original Lucid's and PyTorch's names);
 * :mod:`~lucid.data.loader`: :class:`DataLoader` and :func:`default_collate`;
 * :mod:`~lucid.data.samplers`: :class:`Sampler`, :class:`SequentialSampler`, :class:`RandomSampler`;
+* :mod:`~lucid.data.distributed`: :class:`DistributedSampler`, one rank's share of a data set;
 * :mod:`~lucid.data.collators`: Hugging Face-style collators of tokenized text;
 * :mod:`~lucid.data.masking`: BERT's masked-LM masking, shared by the collator and the models;
 * :mod:`~lucid.data.truncation`: :class:`TruncationWarning`, which says when texts were cut
@@ -28,6 +29,7 @@ Example:
 
 from .collators import DataCollatorForLanguageModeling, DataCollatorForTokenClassification, DataCollatorWithPadding
 from .datasets import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .distributed import DistributedSampler
 from .loader import DataLoader, default_collate
 from .next_sentence import next_sentence_pairs
 from .samplers import RandomSampler, Sampler, SequentialSampler
@@ -37,9 +39,9 @@ from .truncation import TruncationWarning, warn_if_truncated
 
 __all__ = [
     "ConcatDataset", "DataCollatorForLanguageModeling", "DataCollatorForTokenClassification",
-    "DataCollatorWithPadding", "DataLoader", "Dataset", "RandomSampler", "Sampler", "SequentialSampler",
-    "Subset", "TensorDataset", "TruncationWarning", "default_collate", "next_sentence_pairs", "random_split",
-    "warn_if_truncated",
+    "DataCollatorWithPadding", "DataLoader", "Dataset", "DistributedSampler", "RandomSampler", "Sampler",
+    "SequentialSampler", "Subset", "TensorDataset", "TruncationWarning", "default_collate", "next_sentence_pairs",
+    "random_split", "warn_if_truncated",
     # the data shipped with lucid
     "SENTIMENT_LABELS", "data_path", "load_corpus", "load_sentiment", "train_test_split",
 ]

@@ -5,6 +5,17 @@ from __future__ import annotations
 from .._tensor import Tensor, alias
 
 
+def _init_state(t, data, dtype, device):
+    """Fill a new Parameter or Buffer ``t``: a Tensor given as it is (no dtype or device change)
+    becomes an alias sharing its data and version counter, anything else is copied."""
+    if data is None:
+        data = []
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        alias(data, t)
+    else:
+        Tensor.__init__(t, data, dtype=dtype, device=device)
+
+
 class Parameter(Tensor):
     """A tensor that is a learnable weight of a module: it requires grad by default and
     is listed by ``Module.parameters()`` once assigned as a module attribute.
@@ -23,12 +34,7 @@ class Parameter(Tensor):
     """
 
     def __init__(self, data=None, requires_grad=True, dtype=None, device=None):
-        if data is None:
-            data = []
-        if isinstance(data, Tensor) and dtype is None and device is None:
-            alias(data, self)
-        else:
-            Tensor.__init__(self, data, dtype=dtype, device=device)
+        _init_state(self, data, dtype, device)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -53,10 +59,5 @@ class Buffer(Tensor):
     """
 
     def __init__(self, data=None, persistent=True, dtype=None, device=None):
-        if data is None:
-            data = []
-        if isinstance(data, Tensor) and dtype is None and device is None:
-            alias(data, self)
-        else:
-            Tensor.__init__(self, data, dtype=dtype, device=device)
+        _init_state(self, data, dtype, device)
         self.persistent = bool(persistent)

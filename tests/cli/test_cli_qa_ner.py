@@ -23,7 +23,7 @@ def _folder(path, cls, **kw):
                      intermediate_size=64, max_position_embeddings=64)
     model = cls(cfg, **kw)
     if cls is BERTForTokenClassification:
-        model.config.extra["id2label"] = dict(enumerate(LABELS))
+        model.config.id2label = dict(enumerate(LABELS))
         with lucid.no_grad():  # labels that change from token to token
             model.classifier.weight.data *= 50
     model.save_pretrained(str(path))
@@ -98,3 +98,10 @@ def test_errors(qa_folder, ner_folder, run, one_line_error):
     one_line_error(status, err, "no texts")
     status, _, err = run(["ner", "no/such/folder", "text"])
     one_line_error(status, err, "no model folder")
+    # a folder without the task's trained head (here a question-answering one for ner, and back)
+    status, _, err = run(["ner", qa_folder, "Ada"])
+    one_line_error(status, err, "no trained BERTForTokenClassification head", "classifier.", "--allow-untrained-head")
+    status, _, err = run(["qa", ner_folder, "--question", "Who?", "--context", CONTEXT])
+    one_line_error(status, err, "no trained BERTForQuestionAnswering head", "qa_outputs.")
+    status, out, _ = run(["qa", ner_folder, "--question", "Who?", "--context", CONTEXT, "--allow-untrained-head"])
+    assert status == 0 and out.count("\t") == 2

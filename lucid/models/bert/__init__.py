@@ -23,12 +23,14 @@ from .modeling import BERT
 from .next_sentence import BERTForNextSentencePrediction
 from .pre_training import BERTForPreTraining
 from .question_answering import BERTForQuestionAnswering
+from .sentence_embedding import BERTForSentenceEmbedding
 from .sequence_classification import BERTForSequenceClassification
 from .token_classification import BERTForTokenClassification
 from .tokenizer import BERTTokenizerFast
 
 __all__ = [
     "BERTConfig", "BERT", "BERTForMaskedLM", "BERTForSequenceClassification", "BERTTokenizerFast",
+    "BERTForSentenceEmbedding",
     "BERTPredictionHeadTransform", "BERTLMPredictionHead", "BERTOnlyMLMHead", "BERTClassificationHead",
     "bert_for_masked_lm_base", "bert_for_masked_lm_large",
     "bert_for_sequence_classification_base", "bert_for_sequence_classification_large",

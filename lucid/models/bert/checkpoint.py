@@ -33,6 +33,7 @@ import numpy as np
 from ... import _backend, nn
 from ..._tensor import Tensor
 from .config import BERTConfig
+from .hub import resolve_folder
 
 __all__ = [
     "CONFIG_NAME", "WEIGHTS_NAME", "WEIGHTS_INDEX_NAME", "check_model_folder", "read_config", "read_weights",
@@ -327,16 +328,13 @@ def label_names(config: BERTConfig, num_labels: int) -> list[str]:
     names Hugging Face gives classes it knows nothing about).
 
     Example:
-        >>> cfg = BERTConfig(extra={"id2label": {"1": "positive", "0": "negative"}})
+        >>> cfg = BERTConfig(id2label={1: "positive", 0: "negative"})
         >>> label_names(cfg, 2), label_names(cfg, 3)
         (['negative', 'positive'], ['LABEL_0', 'LABEL_1', 'LABEL_2'])
     """
-    raw = config.extra.get("id2label")
-    ids = [str(i) for i in range(num_labels)]
-    if isinstance(raw, dict) and sorted(map(str, raw)) == sorted(ids):
-        named = {str(k): str(v) for k, v in raw.items()}
-        return [named[i] for i in ids]
-    return [f"LABEL_{i}" for i in ids]
+    if config.id2label is not None and sorted(config.id2label) == list(range(num_labels)):
+        return [config.id2label[i] for i in range(num_labels)]
+    return [f"LABEL_{i}" for i in range(num_labels)]
 
 
 def set_label_names(config: BERTConfig, names) -> None:
@@ -346,14 +344,14 @@ def set_label_names(config: BERTConfig, names) -> None:
     Example:
         >>> cfg = BERTConfig()
         >>> set_label_names(cfg, ["negative", "positive"])
-        >>> cfg.extra["id2label"], cfg.extra["label2id"]
-        ({'0': 'negative', '1': 'positive'}, {'negative': 0, 'positive': 1})
+        >>> cfg.id2label, cfg.label2id
+        ({0: 'negative', 1: 'positive'}, {'negative': 0, 'positive': 1})
     """
     names = [str(n) for n in names]
     if len(set(names)) != len(names):
         raise ValueError(f"label names must be distinct, got {names}")
-    config.extra["id2label"] = {str(i): n for i, n in enumerate(names)}
-    config.extra["label2id"] = {n: i for i, n in enumerate(names)}
+    config.id2label = dict(enumerate(names))
+    config.label2id = {n: i for i, n in enumerate(names)}
 
 
 class ClassOrInstanceMethod:
@@ -383,7 +381,7 @@ class ClassOrInstanceMethod:
         return types.MethodType(self.on_instance, obj)
 
 
-def _build_pretrained(cls, name_or_path, *, device="cpu", **kwargs):
+def _build_pretrained(cls, name_or_path, *, device="cpu", revision=None, cache_dir=None, **kwargs):
     """Build a model from a folder: ``Cls.from_pretrained(name_or_path, *, device="cpu", ...)``,
     or, on a model, load weights into it: ``model.from_pretrained(weights, strict=True)``.
 
@@ -395,9 +393,16 @@ def _build_pretrained(cls, name_or_path, *, device="cpu", **kwargs):
     warning, as are checkpoint keys the model does not use. The model comes back in eval mode
     (dropout off), on ``device``, which is checked first: ``device="gpu"`` without a GPU fails
     before anything is read. Other keywords go to the constructor (``num_labels=``).
+    ``name_or_path`` may also be a Hub repository id (``"org/name"``, when no such local path
+    exists) or a :mod:`lucid.weights` entry: the files lucid reads are downloaded at
+    ``revision`` into the Hugging Face cache (or ``cache_dir``) first, see
+    :func:`lucid.models.bert.hub.download`. What loading left out is in
+    ``model.loading_info`` (``missing_keys``, ``unexpected_keys``), as transformers'
+    ``output_loading_info`` gives it.
 
     **On a model** (the original Lucid's way): ``weights`` is a model folder or a
-    ``.safetensors`` file, its keys in Hugging Face's, lucid's or the original Lucid's names.
+    ``.safetensors`` file (or a :mod:`lucid.weights` entry or Hub repository id, downloaded
+    first), its keys in Hugging Face's, lucid's or the original Lucid's names.
     They are loaded in place through :meth:`load_state_dict` (``strict=True``: a missing or
     unexpected weight is a ``RuntimeError``) and the model is returned, in the mode and on the
     device it had.
@@ -423,17 +428,19 @@ def _build_pretrained(cls, name_or_path, *, device="cpu", **kwargs):
         True
     """
     _backend.get_xp(device)  # the device first: a missing GPU is said before the weights are read
-    config = read_config(name_or_path)
-    arrays = read_weights(name_or_path)
-    model = cls._from_checkpoint_config(config, arrays, **kwargs)
-    load_into(model, arrays, source=repr(os.fspath(name_or_path)))
+    folder = resolve_folder(name_or_path, revision=revision, cache_dir=cache_dir)
+    config = read_config(folder)
+    arrays = read_weights(folder)
+    model = cls._from_checkpoint_config(config, arrays, **{**cls._folder_kwargs(folder), **kwargs})
+    missing, unexpected = load_into(model, arrays, source=repr(os.fspath(folder)))
+    model.loading_info = {"missing_keys": missing, "unexpected_keys": unexpected}
     if device != "cpu":
         model.to(device)
     return model.eval()
 
 
 def _load_pretrained(self, weights, strict=True):
-    arrays, source = read_weights_from(weights)
+    arrays, source = read_weights_from(resolve_folder(weights))
     _load_state(self, arrays, strict, f"{type(self).__name__}.from_pretrained({source})")
     return self
 
@@ -476,6 +483,11 @@ class PretrainedMixin:
     @classmethod
     def _from_checkpoint_config(cls, config, arrays, **kwargs):
         return cls(config, **kwargs)
+
+    @classmethod
+    def _folder_kwargs(cls, folder) -> dict:
+        """Constructor keywords a model folder's own files set (the caller's win)."""
+        return {}
 
     from_pretrained = ClassOrInstanceMethod(_build_pretrained, _load_pretrained)
 

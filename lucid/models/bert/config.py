@@ -3,7 +3,7 @@
 The fields come in the original Lucid's order (so positional construction written for it
 gives the same config), then lucid's own; their names mirror ``transformers.BertConfig``, so
 a Hugging Face ``config.json`` maps onto them one to one (``tie_word_embedding`` is HF's
-``tie_word_embeddings``). Keys of a ``config.json`` that lucid does not use (``id2label``,
+``tie_word_embeddings``). Keys of a ``config.json`` that lucid does not use (``problem_type``,
 ...) are kept in ``extra`` and written back on save.
 """
 
@@ -60,6 +60,32 @@ def _preset(hidden, layers, doc):
     return classmethod(preset)
 
 
+def _label_maps(id2label, label2id):
+    """``(id2label, label2id)`` checked and completed: int ids (JSON's string keys converted),
+    string names, label2id the mirror of id2label; ``(None, None)`` when neither is given."""
+    if id2label is None and label2id is None:
+        return None, None
+    if id2label is not None:
+        if not isinstance(id2label, dict):
+            raise ValueError(f"id2label must be a dict of id -> label name, got {id2label!r}")
+        ids = {}
+        for k, v in id2label.items():
+            i = int(k) if isinstance(k, str) and k.isdigit() else k
+            if not _is_int(i) or i < 0 or not isinstance(v, str):
+                raise ValueError(f"id2label must map class ids >= 0 to label names (strings), got {k!r}: {v!r}")
+            ids[i] = v
+        # Written by hand, a checkpoint's label2id sometimes disagrees with its id2label (still
+        # LABEL_0, ...); id2label names the outputs, so it wins and label2id is rebuilt from it.
+        derived = {v: i for i, v in sorted(ids.items())}
+        return dict(sorted(ids.items())), derived
+    if not isinstance(label2id, dict):
+        raise ValueError(f"label2id must be a dict of label name -> id, got {label2id!r}")
+    for k, v in label2id.items():
+        if not isinstance(k, str) or not _is_int(v) or v < 0:
+            raise ValueError(f"label2id must map label names (strings) to ids >= 0, got {k!r}: {v!r}")
+    return _label_maps({v: k for k, v in label2id.items()}, None)
+
+
 @dataclass
 class BERTConfig:
     """Hyper-parameters of a BERT model (defaults: ``bert-base-uncased``).
@@ -91,6 +117,10 @@ class BERTConfig:
         mask_token_id, cls_token_id, sep_token_id: special ids used by
             ``BERTForMaskedLM.create_masked_lm_inputs``; ``None`` means the
             bert-base-uncased ids 103, 101 and 102.
+        id2label, label2id: class names of a classifier, ``{id: name}`` and ``{name: id}`` (Hugging
+            Face's fields; either one is enough: label2id is always rebuilt as id2label's mirror).
+            ``config.json`` stores the ids as strings; here they are ints, as in ``transformers``.
+            ``None``: unnamed.
         extra: keys of a Hugging Face ``config.json`` lucid does not use, kept for saving.
 
     Raises:
@@ -136,6 +166,8 @@ class BERTConfig:
     mask_token_id: int | None = None
     cls_token_id: int | None = None
     sep_token_id: int | None = None
+    id2label: dict | None = None
+    label2id: dict | None = None
     extra: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -170,6 +202,7 @@ class BERTConfig:
         for name in _BOOL_FIELDS:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        self.id2label, self.label2id = _label_maps(self.id2label, self.label2id)
         if not isinstance(self.extra, dict):
             raise ValueError(f"extra must be a dict, got {type(self.extra).__name__}")
         # Hugging Face options that change the math lucid implements must not pass silently.
@@ -283,7 +316,13 @@ class BERTConfig:
             if f.name == "extra":
                 continue
             value = getattr(self, f.name)
-            if f.name in ("mask_token_id", "cls_token_id", "sep_token_id") and value is None:
+            if f.name in ("id2label", "label2id"):
+                # from id2label alone, so one assigned by hand saves consistently (and validated)
+                value = _label_maps(self.id2label, None if self.id2label is not None else self.label2id)
+                value = value[f.name == "label2id"]
+                if value is not None and f.name == "id2label":
+                    value = {str(k): v for k, v in value.items()}  # JSON object keys are strings
+            if f.name in ("mask_token_id", "cls_token_id", "sep_token_id", "id2label", "label2id") and value is None:
                 continue  # unset: leave Hugging Face's own defaults alone
             out[_HF_RENAMES.get(f.name, f.name)] = value
         return out

@@ -16,6 +16,7 @@ from ...ops.shape import concatenate
 from ._task import (IGNORE_INDEX, TaskModel, accuracy, as_label_tensor, eval_mode, first_out_of_range, mask_array,
                     mask_tokens)
 from .config import BERTConfig
+from .fill_mask import fill_mask
 from .heads import BERTOnlyMLMHead
 from .modeling import BERT
 
@@ -263,3 +264,25 @@ class BERTForMaskedLM(TaskModel):
         """
         enc = self._encode(tokenizer, text_a, text_b, device, max_length)
         return self.predict_token_ids(**enc)
+
+    def fill_mask_from_text(self, tokenizer, text, *, top_k=5, device=None, max_length=None):
+        """The ``top_k`` most likely tokens for each ``[MASK]`` of ``text``, as Hugging Face's
+        fill-mask pipeline gives them: per mask a list of ``{"token", "token_id", "score",
+        "sequence"}`` (``token`` the decoded token, ``score`` its softmax probability,
+        ``sequence`` the text with that mask filled), best first. A text with one mask gives
+        that list; with several, a list of them (one per mask, in order). A list of texts
+        gives a list of results, one per text (also for a list of one, unlike the pipeline).
+
+        Raises:
+            ValueError: a text without the tokenizer's mask token, or ``top_k`` < 1.
+
+        Example:
+            >>> from lucid.models import BERTConfig, BERTTokenizerFast
+            >>> tok = BERTTokenizerFast(vocab={w: i for i, w in enumerate(
+            ...     ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "good", "movie"])})
+            >>> model = BERTForMaskedLM(BERTConfig(vocab_size=8, hidden_size=8, num_hidden_layers=1,
+            ...                                    num_attention_heads=2, intermediate_size=16))
+            >>> [len(masks) for masks in model.fill_mask_from_text(tok, "[MASK] good [MASK]", top_k=3)]
+            [3, 3]
+        """
+        return fill_mask(self, tokenizer, text, top_k=top_k, device=device, max_length=max_length)

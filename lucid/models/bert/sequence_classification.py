@@ -13,6 +13,7 @@ import numpy as np
 from ...nn import functional as F
 from ._scoring import class_targets
 from ._task import TaskModel, accuracy, batch_labels, eval_mode, reduce_losses
+from .checkpoint import label_names
 from .config import BERTConfig
 from .heads import BERTClassificationHead
 from .modeling import BERT
@@ -64,9 +65,8 @@ class BERTForSequenceClassification(TaskModel):
     @classmethod
     def _from_checkpoint_config(cls, config, arrays, num_labels=None):
         if num_labels is None:
-            id2label = config.extra.get("id2label")
-            if isinstance(id2label, dict) and id2label:
-                num_labels = len(id2label)
+            if config.id2label:
+                num_labels = len(config.id2label)
             elif "classifier.weight" in arrays:
                 num_labels = int(arrays["classifier.weight"].shape[0])
             else:
@@ -74,10 +74,8 @@ class BERTForSequenceClassification(TaskModel):
         return cls(config, num_labels=num_labels)
 
     def _config_extra(self) -> dict:
-        id2label = self.config.extra.get("id2label")
-        if not (isinstance(id2label, dict) and len(id2label) == self.num_labels):
-            id2label = {str(i): f"LABEL_{i}" for i in range(self.num_labels)}
-        return {"id2label": id2label, "label2id": {v: int(k) for k, v in id2label.items()}}
+        names = label_names(self.config, self.num_labels)
+        return {"id2label": {str(i): n for i, n in enumerate(names)}, "label2id": {n: i for i, n in enumerate(names)}}
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None):

@@ -100,7 +100,7 @@ class BERTForTokenClassification(TaskModel):
 
     Args:
         config: the :class:`BERTConfig` (the backbone is built without a pooler). Label names
-            come from ``config.extra["id2label"]`` (``LABEL_0``, ... when it has none).
+            come from ``config.id2label`` (``LABEL_0``, ... when it has none).
         num_labels: number of classes per token (default 2).
 
     Example:
@@ -250,7 +250,7 @@ class BERTForTokenClassification(TaskModel):
             Per text, a list of ``{"entity", "label", "score", "start", "end"}``: ``entity`` is
             ``text[start:end]`` (character offsets into the text), ``label`` the entity type
             (the label name without its ``B-``/``I-`` prefix; names from
-            ``config.extra["id2label"]``), ``score`` the mean score of its tokens (or words).
+            ``config.id2label``), ``score`` the mean score of its tokens (or words).
         """
         if aggregation not in _AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {list(_AGGREGATIONS)}, got {aggregation!r}")

@@ -204,7 +204,8 @@ def test_one_from_pretrained_with_two_forms(tmp_path):
 
     for cls in (BERT, BERTForMaskedLM, BERTForSequenceClassification):
         assert "from_pretrained" not in vars(cls)  # all share the one descriptor
-        assert str(inspect.signature(cls.from_pretrained)) == "(name_or_path, *, device='cpu', **kwargs)"
+        assert str(inspect.signature(cls.from_pretrained)) == (
+            "(name_or_path, *, device='cpu', revision=None, cache_dir=None, **kwargs)")
         assert str(inspect.signature(cls(BERTConfig(**TINY)).from_pretrained)) == "(weights, strict=True)"
     doc = BERTForMaskedLM.from_pretrained.__doc__
     assert "On the class" in doc and "On a model" in doc

@@ -86,7 +86,8 @@ def test_special_token_defaults():
 def test_json_round_trip_keeps_unknown_keys(tmp_path):
     cfg = BERTConfig.from_dict({"vocab_size": 77, "hidden_size": 24, "num_attention_heads": 3,
                                 "output_past": True, "id2label": {"0": "neg", "1": "pos"}})
-    assert cfg.extra == {"output_past": True, "id2label": {"0": "neg", "1": "pos"}}
+    assert cfg.extra == {"output_past": True}
+    assert cfg.id2label == {0: "neg", 1: "pos"} and cfg.label2id == {"neg": 0, "pos": 1}
     path = tmp_path / "config.json"
     cfg.to_json(path, architectures=["BertModel"])
     raw = json.loads(path.read_text())
@@ -94,7 +95,8 @@ def test_json_round_trip_keeps_unknown_keys(tmp_path):
     assert raw["tie_word_embeddings"] is True and "tie_word_embedding" not in raw
     assert raw["output_past"] is True and raw["use_cache"] is False
     back = BERTConfig.from_json(path)
-    assert back == cfg and back.extra["id2label"] == {"0": "neg", "1": "pos"}
+    assert raw["id2label"] == {"0": "neg", "1": "pos"} and raw["label2id"] == {"neg": 0, "pos": 1}
+    assert back == cfg and back.id2label == {0: "neg", 1: "pos"}
 
 
 def test_reads_a_transformers_config_json(tmp_path):
@@ -107,7 +109,7 @@ def test_reads_a_transformers_config_json(tmp_path):
     assert (cfg.vocab_size, cfg.hidden_size, cfg.num_hidden_layers, cfg.num_attention_heads) == (99, 48, 3, 6)
     assert cfg.hidden_act == "gelu_new" and cfg.layer_norm_eps == 1e-7 and cfg.classifier_dropout == 0.3
     assert cfg.tie_word_embedding is False
-    assert len(cfg.extra["id2label"]) == 3
+    assert cfg.id2label == {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"} and "id2label" not in cfg.extra
 
 
 def test_written_config_loads_in_transformers(tmp_path):
@@ -192,6 +194,28 @@ def test_presets(preset, shape):
     assert (c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.intermediate_size) == shape
 
 
+def test_label_fields_either_one_gives_both():
+    by_id = BERTConfig(id2label={"1": "pos", "0": "neg"})
+    assert by_id.id2label == {0: "neg", 1: "pos"} and by_id.label2id == {"neg": 0, "pos": 1}
+    by_name = BERTConfig(label2id={"pos": 1, "neg": 0})
+    assert by_name.id2label == {0: "neg", 1: "pos"}
+    # a stale label2id (as some checkpoints carry) gives way to id2label, which names the outputs
+    stale = BERTConfig.from_dict({"id2label": {"0": "neg", "1": "pos"}, "label2id": {"LABEL_0": 0, "LABEL_1": 1}})
+    assert stale.label2id == {"neg": 0, "pos": 1}
+    assert BERTConfig().id2label is None and "id2label" not in BERTConfig().to_dict()
+
+
+@pytest.mark.parametrize("field, value, named", [
+    ("id2label", {"x": "neg"}, "'x'"), ("id2label", {1.5: "neg"}, "1.5"), ("id2label", {0: 3}, "3"),
+    ("id2label", {-1: "neg"}, "-1"), ("id2label", ["neg"], "['neg']"), ("label2id", {"neg": "0"}, "'0'"),
+    ("label2id", "neg", "'neg'"),
+])
+def test_bad_label_fields_are_named(field, value, named):
+    with pytest.raises(ValueError, match=field) as err:
+        BERTConfig(**{field: value})
+    assert named in str(err.value)
+
+
 @pytest.mark.parametrize("name, value", [("initializer_range", float("nan")), ("initializer_range", float("inf")),
                                          ("layer_norm_eps", float("inf")), ("layer_norm_eps", float("nan"))])
 def test_non_finite_init_range_and_eps_are_refused_everywhere(name, value, tmp_path):
@@ -206,3 +230,14 @@ def test_non_finite_init_range_and_eps_are_refused_everywhere(name, value, tmp_p
     (tmp_path / "config.json").write_text(json.dumps({**data, name: value}))  # json writes NaN / Infinity
     with pytest.raises(ValueError, match=rf"config\.json.*{message}"):
         BERTConfig.from_pretrained(tmp_path)
+
+
+def test_id2label_assigned_by_hand_saves_both_maps(tmp_path):
+    cfg = BERTConfig(vocab_size=30)
+    cfg.id2label = {0: "negative", 1: "positive"}
+    cfg.save_pretrained(tmp_path)
+    raw = json.loads((tmp_path / "config.json").read_text())
+    assert raw["id2label"] == {"0": "negative", "1": "positive"} and raw["label2id"] == {"negative": 0, "positive": 1}
+    cfg.id2label = {0: 5}
+    with pytest.raises(ValueError, match="id2label.*5"):
+        cfg.to_dict()

@@ -109,7 +109,7 @@ def test_group_entities_merges_like_the_pipeline():
 
 def test_predict_entities_from_text(tiny, words_tok, monkeypatch):
     model = BERTForTokenClassification(tiny(vocab_size=len(WORDS)), num_labels=5)
-    model.config.extra["id2label"] = {"0": "O", "1": "B-PER", "2": "I-PER", "3": "B-LOC", "4": "I-LOC"}
+    model.config.id2label = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
     texts = ["Ada Lovelace lives in London.", "the CITY"]
     # [CLS] ada love ##lace lives in lon ##don . [SEP] / [CLS] the city [SEP] (padded to 10)
     tags = np.array([[0, 1, 2, 2, 0, 0, 3, 4, 0, 1], [1, 0, 3, 3, 0, 0, 0, 0, 0, 0]])
@@ -154,10 +154,10 @@ def test_entities_without_label_names(tiny, words_tok, monkeypatch):
 
 def test_label_names_and_counts_from_a_folder(tiny, tmp_path):
     model = BERTForTokenClassification(tiny(), num_labels=3)
-    model.config.extra["id2label"] = {"0": "O", "1": "B-X", "2": "I-X"}
+    model.config.id2label = {0: "O", 1: "B-X", 2: "I-X"}
     model.save_pretrained(tmp_path)
     again = BERTForTokenClassification.from_pretrained(tmp_path)
-    assert again.num_labels == 3 and again.config.extra["id2label"]["2"] == "I-X"
+    assert again.num_labels == 3 and again.config.id2label[2] == "I-X"
     plain = BERTForTokenClassification(tiny(), num_labels=4)
     plain.save_pretrained(tmp_path / "plain")
     assert BERTForTokenClassification.from_pretrained(tmp_path / "plain").num_labels == 4

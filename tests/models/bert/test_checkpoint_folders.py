@@ -30,6 +30,6 @@ def test_label_names_and_their_round_trip(tmp_path):
     cfg.save_pretrained(tmp_path)
     again = BERTConfig.from_pretrained(tmp_path)
     assert label_names(again, 3) == ["neg", "neutral", "pos"]
-    assert again.extra["label2id"] == {"neg": 0, "neutral": 1, "pos": 2}
+    assert again.label2id == {"neg": 0, "neutral": 1, "pos": 2}
     with pytest.raises(ValueError, match="distinct"):
         set_label_names(cfg, ["a", "a"])
