@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import doctest
+import functools
 import importlib
 import os
 import pathlib
@@ -178,6 +179,13 @@ def doc_env(tmp_path, monkeypatch):
     monkeypatch.setattr(models, "bert_for_sequence_classification_base",
                         lambda num_labels=2, **kw: models.BERTForSequenceClassification(cfg.replace(**kw),
                                                                                        num_labels=num_labels))
+    # the rest of the family's *_base() factories build the same tiny shape on this vocabulary
+    shape = {f: getattr(cfg, f) for f in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+                                          "intermediate_size", "max_position_embeddings", "pad_token_id")}
+    for task in ("pre_training", "next_sentence_prediction", "token_classification", "question_answering",
+                 "causal_lm"):
+        name = f"bert_for_{task}_base"
+        monkeypatch.setattr(models, name, functools.partial(getattr(models, name), **shape))
     return tmp_path
 
 

@@ -1,4 +1,4 @@
-"""``lucid-bert``: the command line of lucid's BERT (demo, fill-mask, classify, finetune).
+"""``lucid-bert``: the command line of lucid's BERT (demo, fill-mask, classify, finetune, qa, ner).
 
 Run ``lucid-bert -h`` for the subcommands and ``lucid-bert SUBCOMMAND -h`` for their options.
 Without a subcommand it runs ``demo``, which needs no download. Every subcommand takes

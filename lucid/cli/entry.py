@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from . import classify, demo, embed, fill_mask, finetune
+from . import classify, demo, embed, fill_mask, finetune, ner, qa
 from .errors import PROG, CLIError
 from .parallel import fail
 from .parser import SUBCOMMANDS, build_parser
@@ -21,7 +21,7 @@ from .parser import SUBCOMMANDS, build_parser
 __all__ = ["COMMANDS", "main"]
 
 COMMANDS = {"demo": demo.run_single_threaded, "fill-mask": fill_mask.run, "classify": classify.run,
-            "finetune": finetune.run, "embed": embed.run}
+            "finetune": finetune.run, "embed": embed.run, "qa": qa.run, "ner": ner.run}
 
 #: The exit status of a run whose reader closed the pipe (128 + SIGPIPE, what a shell reports).
 BROKEN_PIPE_STATUS = 141

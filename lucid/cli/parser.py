@@ -1,4 +1,4 @@
-"""The ``lucid-bert`` argument parser: five subcommands, each with ``--device`` and ``--seed``."""
+"""The ``lucid-bert`` argument parser: the subcommands, each with ``--device`` and ``--seed``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .errors import PROG, CLIError
 
 __all__ = ["SUBCOMMANDS", "build_parser"]
 
-SUBCOMMANDS = ("demo", "fill-mask", "classify", "finetune", "embed")
+SUBCOMMANDS = ("demo", "fill-mask", "classify", "finetune", "embed", "qa", "ner")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,6 +78,21 @@ def _add_common(p):
     p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
 
 
+def _add_text_command(sub, name, help, description, texts_help, file_help, json_help,
+                      max_length_default="the model's maximum"):
+    """A command that predicts on texts in batches with a trained head: the folder, the texts,
+    ``--batch-size``, ``--max-length``, ``--json``, ``--allow-untrained-head``, ``--device``
+    and ``--seed``."""
+    p = sub.add_parser(name, help=help, description=description)
+    _add_inputs(p, texts_help, file_help)
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
+    p.add_argument("--max-length", type=_positive_int, default=None,
+                   help=f"truncate inputs to this many tokens (default: {max_length_default})")
+    p.add_argument("--json", action="store_true", help=json_help)
+    _add_head_check(p)
+    _add_common(p)
+
+
 def _add_demo(sub):
     p = sub.add_parser("demo", help="(default) learn a vocabulary, pre-train a tiny BERT, fine-tune and test a "
                        "sentiment classifier on data shipped with lucid; no download",
@@ -103,18 +118,13 @@ def _add_fill_mask(sub):
 
 
 def _add_classify(sub):
-    p = sub.add_parser("classify", help="labels and probabilities for texts",
-                       description="Prints the predicted label and its probability for each text, using a "
-                       "sequence-classification checkpoint folder.")
-    _add_inputs(p, "texts to classify", "one text per line, or a .csv/.tsv/.jsonl file with a text "
-                "(and optional text_pair) column")
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
-    p.add_argument("--max-length", type=_positive_int, default=None,
-                   help="truncate inputs to this many tokens (default: the length the model was fine-tuned "
-                   "with, from its tokenizer_config.json, else the model's maximum)")
-    p.add_argument("--json", action="store_true", help="print one JSON object per text with every probability")
-    _add_head_check(p)
-    _add_common(p)
+    _add_text_command(sub, "classify", "labels and probabilities for texts",
+                      "Prints the predicted label and its probability for each text, using a "
+                      "sequence-classification checkpoint folder.",
+                      "texts to classify", "one text per line, or a .csv/.tsv/.jsonl file with a text "
+                      "(and optional text_pair) column", "print one JSON object per text with every probability",
+                      "the length the model was fine-tuned with, from its tokenizer_config.json, else the model's "
+                      "maximum")
 
 
 def _add_finetune(sub):
@@ -162,18 +172,48 @@ def _add_embed(sub):
     _add_common(p)
 
 
+def _add_qa(sub):
+    p = sub.add_parser("qa", help="the answer to a question: a span of the context",
+                       description="Prints the answer to --question found in --context, its score and its "
+                       "character span, using a question-answering checkpoint folder; a long context is read "
+                       "in overlapping windows.")
+    p.add_argument("model", help="checkpoint folder: config.json, model.safetensors and the tokenizer files")
+    p.add_argument("--question", required=True, help="the question")
+    p.add_argument("--context", required=True, help="the text that holds the answer")
+    windows = p.add_argument_group("windows and spans")
+    windows.add_argument("--max-length", type=_positive_int, default=None,
+                         help="tokens per window (default: 384, or the model's maximum when smaller)")
+    windows.add_argument("--doc-stride", type=_nonneg_int, default=None,
+                         help="tokens shared by consecutive windows (default: half a window, at most 128, as "
+                         "Hugging Face's pipeline)")
+    windows.add_argument("--max-answer-length", type=_positive_int, default=30,
+                         help="longest answer in tokens (default: 30)")
+    windows.add_argument("--allow-no-answer", action="store_true", help="answer nothing when [CLS] beats every span")
+    p.add_argument("--json", action="store_true", help="print a JSON object with answer, start, end and score")
+    _add_head_check(p)
+    _add_common(p)
+
+
+def _add_ner(sub):
+    _add_text_command(sub, "ner", "entities with labels and character offsets",
+                      "Prints the entities of each text (B-/I- tags merged), their labels from the folder's "
+                      "config.json, character offsets and scores, using a token-classification checkpoint folder.",
+                      "texts to tag", "a text file with one text per line (or a .csv/.tsv/.jsonl file with a "
+                      "text column)", "print one JSON object per text with its entities")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``lucid-bert`` argument parser with its five subcommands.
+    """The ``lucid-bert`` argument parser with its subcommands.
 
     Example:
         >>> args = build_parser().parse_args(["fill-mask", "folder", "a [MASK] b", "--top-k", "3"])
         >>> args.command, args.top_k, args.device
         ('fill-mask', 3, 'cpu')
     """
-    parser = _Parser(prog=PROG, description="BERT on lucid: a no-download demo, fill-mask, classify, finetune, embed. "
-                     "Without a subcommand, runs the demo.")
+    parser = _Parser(prog=PROG, description="BERT on lucid: a no-download demo, fill-mask, classify, finetune, "
+                     "embed, qa, ner. Without a subcommand, runs the demo.")
     parser.add_argument("--version", action="version", version=f"{PROG} (lucid {__version__})")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=_CommandParser)
-    for add in (_add_demo, _add_fill_mask, _add_classify, _add_finetune, _add_embed):
+    for add in (_add_demo, _add_fill_mask, _add_classify, _add_finetune, _add_embed, _add_qa, _add_ner):
         add(sub)
     return parser

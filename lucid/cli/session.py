@@ -12,12 +12,12 @@ import numpy as np
 
 import lucid
 from lucid.models import BERTTokenizerFast
-from lucid.models.bert.checkpoint import read_config
+from lucid.models.bert.checkpoint import check_model_folder, read_config
 
 from .errors import PROG, CLIError
 from .progress import log
 
-__all__ = ["start", "loading_notes", "load_pretrained", "model_config", "load_tokenizer"]
+__all__ = ["start", "loading_notes", "load_pretrained", "model_config", "load_tokenizer", "open_model"]
 
 
 def start(args) -> np.random.Generator:
@@ -134,3 +134,25 @@ def load_tokenizer(folder, config):
                        f"{config.vocab_size} (ids from {config.vocab_size} on have no embedding): use the tokenizer "
                        "the model was trained with")
     return tokenizer
+
+
+def open_model(args, cls, head, max_length=None):
+    """What a prediction command does first: :func:`start`, then the tokenizer (checked by
+    :func:`load_tokenizer`) and ``cls`` from the checkpoint folder ``args.model`` (checked
+    before anything is read, with ``max_length`` by :func:`model_config`), on ``args.device``,
+    refused when the weights under ``head`` were not trained (unless
+    ``args.allow_untrained_head``; see :func:`load_pretrained`).
+
+    Example:
+        >>> import argparse
+        >>> from lucid.models import BERTForMaskedLM
+        >>> open_model(argparse.Namespace(seed=0, device="cpu", model="no/such/folder"), BERTForMaskedLM, "cls.")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: no model folder at 'no/such/folder'
+    """
+    start(args)
+    folder = check_model_folder(args.model)
+    tokenizer = load_tokenizer(folder, model_config(folder, max_length))
+    return tokenizer, load_pretrained(cls, folder, args.device, head=head,
+                                      allow_untrained_head=args.allow_untrained_head)

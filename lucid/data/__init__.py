@@ -11,6 +11,8 @@ sets shipped with lucid.
 * :mod:`~lucid.data.truncation`: :class:`TruncationWarning`, which says when texts were cut
   to ``max_length`` tokens;
 * :mod:`~lucid.data.shipped`: the demo's corpus and sentiment set and their helpers;
+* :mod:`~lucid.data.next_sentence`: :func:`next_sentence_pairs`, BERT's next-sentence pairs
+  from documents;
 * :mod:`~lucid.data.tokenizers`: :class:`~lucid.data.tokenizers.SpecialTokens`, the BERT special tokens.
 
 Randomness (shuffling, splitting, masking) comes from :func:`lucid.random.generator`, so one
@@ -29,6 +31,7 @@ from .collators import DataCollatorForLanguageModeling, DataCollatorForTokenClas
 from .datasets import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .distributed import DistributedSampler
 from .loader import DataLoader, default_collate
+from .next_sentence import next_sentence_pairs
 from .samplers import RandomSampler, Sampler, SequentialSampler
 from .shipped import SENTIMENT_LABELS, data_path, load_corpus, load_sentiment, train_test_split
 from . import tokenizers  # noqa: F401  (lucid.data.tokenizers.SpecialTokens)
@@ -37,8 +40,8 @@ from .truncation import TruncationWarning, warn_if_truncated
 __all__ = [
     "ConcatDataset", "DataCollatorForLanguageModeling", "DataCollatorForTokenClassification",
     "DataCollatorWithPadding", "DataLoader", "Dataset", "DistributedSampler", "RandomSampler", "Sampler",
-    "SequentialSampler", "Subset", "TensorDataset", "TruncationWarning", "default_collate", "random_split",
-    "warn_if_truncated",
+    "SequentialSampler", "Subset", "TensorDataset", "TruncationWarning", "default_collate", "next_sentence_pairs",
+    "random_split", "warn_if_truncated",
     # the data shipped with lucid
     "SENTIMENT_LABELS", "data_path", "load_corpus", "load_sentiment", "train_test_split",
 ]

@@ -1,4 +1,5 @@
-"""Models built on lucid: BERT for masked language modelling and sequence classification."""
+"""Models built on lucid: BERT and its task models (masked and causal language modelling, pre-training,
+next-sentence prediction, sequence and token classification, question answering)."""
 
 from .bert import *  # noqa: F401,F403
 from .bert import __all__  # noqa: F401

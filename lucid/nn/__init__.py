@@ -9,6 +9,7 @@ Example:
 """
 
 from . import functional, init, utils
+from .kv_cache import KVCache
 from .module import IncompatibleKeys, Module
 from .modules import (
     GELU, Dropout, Embedding, Identity, LayerNorm, Linear, ModuleDict, ModuleList, ReLU, Sequential, Tanh,
@@ -16,6 +17,6 @@ from .modules import (
 from .parameter import Buffer, Parameter
 
 __all__ = [
-    "Buffer", "Dropout", "Embedding", "GELU", "Identity", "IncompatibleKeys", "LayerNorm", "Linear", "Module",
+    "Buffer", "Dropout", "Embedding", "GELU", "Identity", "IncompatibleKeys", "KVCache", "LayerNorm", "Linear", "Module",
     "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential", "Tanh", "functional", "init", "utils",
 ]

@@ -15,7 +15,7 @@ from lucid.data import ConcatDataset, Dataset, Subset, TensorDataset, random_spl
 def test_the_package_exports_only_its_public_names():
     assert "os" not in dir(data) and "annotations" not in dir(data)
     modules = {"collators", "datasets", "loader", "masking", "samplers", "shipped", "truncation", "tokenizers",
-               "distributed"}
+               "distributed", "next_sentence"}
     for name in dir(data):
         if not name.startswith("_"):
             assert name in data.__all__ or name in modules, name

@@ -4,7 +4,9 @@
 transform (dense + activation + LayerNorm) and the vocabulary decoder, whose weight is the
 word-embedding Parameter itself when ``tie_word_embedding`` is set and whose bias is the
 head's own ``bias``. ``BERTClassificationHead`` (attribute ``classifier``) is dropout then a
-linear layer, stored as ``classifier.weight``/``classifier.bias``.
+linear layer, stored as ``classifier.weight``/``classifier.bias``. ``BERTOnlyNSPHead`` and
+``BERTPreTrainingHeads`` (attribute ``cls`` of the next-sentence and pre-training models) hold
+the next-sentence classifier ``seq_relationship``, the latter beside ``predictions``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from ...ops.creation import zeros
 from .config import BERTConfig
 from .modeling import init_bert_weights
 
-__all__ = ["BERTPredictionHeadTransform", "BERTLMPredictionHead", "BERTOnlyMLMHead", "BERTClassificationHead"]
+__all__ = [
+    "BERTPredictionHeadTransform", "BERTLMPredictionHead", "BERTOnlyMLMHead", "BERTClassificationHead",
+    "BERTOnlyNSPHead", "BERTPreTrainingHeads",
+]
 
 
 class BERTPredictionHeadTransform(nn.Module):
@@ -157,3 +162,49 @@ class BERTClassificationHead(nn.Linear):
 
     def forward(self, pooled_output):
         return super().forward(self.dropout(pooled_output))
+
+
+class BERTOnlyNSPHead(nn.Module):
+    """The next-sentence head: ``seq_relationship``, a linear layer from the pooled ``[CLS]``
+    features to 2 logits (0: the second segment follows the first, 1: it does not).
+
+    Example:
+        >>> import lucid
+        >>> from lucid.models import BERTConfig
+        >>> BERTOnlyNSPHead(BERTConfig(hidden_size=8, num_attention_heads=2))(lucid.ones(3, 8)).shape
+        (3, 2)
+    """
+
+    def __init__(self, config: BERTConfig):
+        super().__init__()
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+        init_bert_weights(self.seq_relationship, config)
+
+    def forward(self, pooled_output):
+        return self.seq_relationship(pooled_output)
+
+
+class BERTPreTrainingHeads(nn.Module):
+    """Both pre-training heads: ``predictions`` (a :class:`BERTLMPredictionHead`, tied to the
+    word embeddings as in the masked-LM model) and ``seq_relationship`` (next sentence).
+
+    ``forward(sequence_output, pooled_output)`` returns ``(prediction_scores,
+    seq_relationship_score)``.
+
+    Example:
+        >>> import lucid
+        >>> from lucid.models import BERTConfig
+        >>> heads = BERTPreTrainingHeads(BERTConfig(vocab_size=30, hidden_size=8, num_attention_heads=2))
+        >>> scores, nsp = heads(lucid.ones(1, 4, 8), lucid.ones(1, 8))
+        >>> scores.shape, nsp.shape
+        ((1, 4, 30), (1, 2))
+    """
+
+    def __init__(self, config: BERTConfig, word_embeddings=None):
+        super().__init__()
+        self.predictions = BERTLMPredictionHead(config, word_embeddings)
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+        init_bert_weights(self.seq_relationship, config)
+
+    def forward(self, sequence_output, pooled_output):
+        return self.predictions(sequence_output), self.seq_relationship(pooled_output)

@@ -3,7 +3,10 @@
 Module and parameter names are those of Hugging Face's ``modeling_bert`` (``embeddings.
 word_embeddings``, ``encoder.layer.N.attention.self.query``, ``attention.output.dense``,
 ``intermediate.dense``, ``output.LayerNorm``, ``pooler.dense``, ...), so a Hugging Face
-checkpoint loads by name.
+checkpoint loads by name. A decoder (``config.is_decoder``) has causal self-attention; with
+``config.add_cross_attention`` each layer also has ``crossattention`` (the same block over
+``encoder_hidden_states``), Hugging Face's ``BertLMHeadModel`` layout. The encoder path pays
+for none of this: without those options a layer runs exactly the ops it always ran.
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ import numpy as np
 from ... import _backend, nn
 from ..._tensor import Tensor
 from ...nn import functional as F
+from ...nn.kv_cache import KVCache
+from ...ops.shape import concatenate
 from ._task import SharedMethods, mask_array
 from .checkpoint import PretrainedMixin
 from .config import BERTConfig
 
 __all__ = [
     "BERT", "BERTEmbeddings", "BERTSelfAttention", "BERTSelfOutput", "BERTAttention", "BERTIntermediate",
-    "BERTOutput", "BERTLayer", "BERTEncoder", "BERTPooler", "extended_attention_mask", "init_bert_weights",
+    "BERTOutput", "BERTLayer", "BERTEncoder", "BERTPooler", "causal_attention_mask", "extended_attention_mask",
+    "init_bert_weights",
 ]
 
 
@@ -49,9 +55,10 @@ def init_bert_weights(module, config: BERTConfig) -> None:
         nn.init.zeros(module.bias)
 
 
-def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device):
+def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device, key_len=None):
     """Turn a user attention mask into an additive float mask that broadcasts against the
-    ``(batch, heads, query, key)`` attention scores.
+    ``(batch, heads, query, key)`` attention scores (``seq_len`` queries, ``key_len`` keys,
+    default ``seq_len``).
 
     * 2-D ``(batch, key)`` or 3-D ``(batch, query, key)``: 1/True keeps a position, 0/False
       masks it (any dtype).
@@ -70,6 +77,7 @@ def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device):
     """
     if attention_mask is None:
         return None
+    key_len = seq_len if key_len is None else key_len
     if isinstance(attention_mask, Tensor):
         _backend.check_on(device, attention_mask, "attention_mask")
         xp, mask = attention_mask.xp, attention_mask.data
@@ -78,24 +86,25 @@ def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device):
         mask = xp.asarray(mask_array(attention_mask, "attention_mask"))
     dtype = np.dtype(dtype)
     if mask.ndim == 2:
-        if tuple(mask.shape) != (batch_size, seq_len):
+        if tuple(mask.shape) != (batch_size, key_len):
+            expected = "(batch, sequence)" if key_len == seq_len else "(batch, key)"
             raise ValueError(
-                f"attention_mask of shape {tuple(mask.shape)} does not match the input's (batch, sequence) "
-                f"shape {(batch_size, seq_len)}"
+                f"attention_mask of shape {tuple(mask.shape)} does not match the input's {expected} "
+                f"shape {(batch_size, key_len)}"
             )
         mask = mask[:, None, None, :]
     elif mask.ndim == 3:
-        if mask.shape[0] not in (1, batch_size) or mask.shape[1] not in (1, seq_len) or mask.shape[-1] != seq_len:
+        if mask.shape[0] not in (1, batch_size) or mask.shape[1] not in (1, seq_len) or mask.shape[-1] != key_len:
             raise ValueError(
                 f"3-D attention_mask of shape {tuple(mask.shape)} does not fit (batch={batch_size}, "
-                f"query={seq_len}, key={seq_len})"
+                f"query={seq_len}, key={key_len})"
             )
         mask = mask[:, None, :, :]
     elif mask.ndim == 4:
-        if mask.shape[0] not in (1, batch_size) or mask.shape[2] not in (1, seq_len) or mask.shape[3] != seq_len:
+        if mask.shape[0] not in (1, batch_size) or mask.shape[2] not in (1, seq_len) or mask.shape[3] != key_len:
             raise ValueError(
                 f"4-D attention_mask of shape {tuple(mask.shape)} does not fit (batch={batch_size}, heads, "
-                f"query={seq_len}, key={seq_len})"
+                f"query={seq_len}, key={key_len})"
             )
         if mask.dtype.kind == "f":
             return Tensor._wrap(mask.astype(dtype, copy=False))  # already additive
@@ -105,6 +114,32 @@ def extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device):
     out = xp.zeros(mask.shape, dtype=dtype)
     out[~mask.astype(bool, copy=False)] = np.finfo(dtype).min
     return Tensor._wrap(out)
+
+
+def causal_attention_mask(attention_mask, batch_size, seq_len, past_len, dtype, device):
+    """The additive mask of a decoder's self-attention: query ``i`` (at position
+    ``past_len + i``) sees keys ``0 .. past_len + i``, combined with the user's
+    ``attention_mask`` over all ``past_len + seq_len`` keys (see
+    :func:`extended_attention_mask`). Shape ``(batch or 1, 1, seq_len, past_len + seq_len)``.
+
+    Example:
+        >>> import lucid
+        >>> m = causal_attention_mask(None, 1, 2, 1, lucid.Float32, "cpu")
+        >>> (m.numpy()[0, 0] == 0).tolist()
+        [[True, True, False], [True, True, True]]
+    """
+    xp = _backend.get_xp(device)
+    dtype = np.dtype(dtype)
+    lowest = np.finfo(dtype).min
+    keys = past_len + seq_len
+    sees = xp.arange(keys)[None, :] <= (past_len + xp.arange(seq_len))[:, None]
+    causal = xp.where(sees, dtype.type(0), dtype.type(lowest)).astype(dtype, copy=False)[None, None]
+    user = extended_attention_mask(attention_mask, batch_size, seq_len, dtype, device, key_len=keys)
+    if user is None:
+        return Tensor._wrap(causal)
+    with np.errstate(over="ignore"):  # two masked terms overflow to -inf: clamp back to the finite minimum
+        combined = user.data + causal
+    return Tensor._wrap(xp.maximum(combined, dtype.type(lowest)))
 
 
 class BERTEmbeddings(nn.Module):
@@ -128,13 +163,15 @@ class BERTEmbeddings(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.max_position_embeddings = config.max_position_embeddings
 
-    def forward(self, input_ids=None, token_type_ids=None, position_ids=None, inputs_embeds=None):
+    def forward(self, input_ids=None, token_type_ids=None, position_ids=None, inputs_embeds=None, past_length=0):
         if inputs_embeds is None:
             inputs_embeds = self.word_embeddings(input_ids)
         seq_len = inputs_embeds.shape[1]
-        if seq_len > self.max_position_embeddings:
+        end = past_length + seq_len  # a decoder's new positions follow the cached ones
+        if end > self.max_position_embeddings:
+            cached = f" after {past_length} cached positions" if past_length else ""
             raise ValueError(
-                f"sequence length {seq_len} exceeds max_position_embeddings={self.max_position_embeddings}"
+                f"sequence length {seq_len}{cached} exceeds max_position_embeddings={self.max_position_embeddings}"
             )
         # Default ids index contiguous rows, so a slice (a view, cheap backward) replaces the lookup.
         if token_type_ids is None:
@@ -142,17 +179,21 @@ class BERTEmbeddings(nn.Module):
         else:
             embeddings = inputs_embeds + self.token_type_embeddings(token_type_ids)
         if position_ids is None:
-            embeddings = embeddings + self.position_embeddings.weight[0:seq_len]
+            embeddings = embeddings + self.position_embeddings.weight[past_length:end]
         else:
             embeddings = embeddings + self.position_embeddings(position_ids)
         return self.dropout(self.LayerNorm(embeddings))
 
 
 class BERTSelfAttention(nn.Module):
-    """Multi-head self-attention: query/key/value projections and scaled dot-product attention.
+    """Multi-head attention: query/key/value projections and scaled dot-product attention.
 
-    ``attention_mask`` is the additive mask of :func:`extended_attention_mask`; masked keys
-    get no weight.
+    ``attention_mask`` is the additive mask of :func:`extended_attention_mask` (or
+    :func:`causal_attention_mask`); masked keys get no weight. Keys and values come from
+    ``hidden_states`` (self-attention) or from ``key_value_states`` (cross-attention, the
+    encoder's states). With a :class:`~lucid.nn.KVCache`, self-attention appends this call's
+    keys and values to layer ``layer_idx``'s entry and attends to all of them;
+    cross-attention projects the encoder states once per cache.
 
     Example:
         >>> import lucid
@@ -163,26 +204,36 @@ class BERTSelfAttention(nn.Module):
         (4, (1, 3, 8))
     """
 
-    def __init__(self, config: BERTConfig):
+    def __init__(self, config: BERTConfig, layer_idx: int = 0):
         super().__init__()
         self.num_attention_heads = config.num_attention_heads
         self.attention_head_size = config.head_dim
         self.all_head_size = config.hidden_size
+        self.layer_idx = layer_idx
         self.query = nn.Linear(config.hidden_size, config.hidden_size)
         self.key = nn.Linear(config.hidden_size, config.hidden_size)
         self.value = nn.Linear(config.hidden_size, config.hidden_size)
         self.dropout = nn.Dropout(config.attention_probs_dropout_prob)
 
-    def forward(self, hidden_states, attention_mask=None):
+    def _split(self, t):
+        """(B, S, H) -> (B, heads, S, d): a view, no copy."""
+        b, s, _ = t.shape
+        return t.reshape(b, s, self.num_attention_heads, self.attention_head_size).transpose(0, 2, 1, 3)
+
+    def _keys_values(self, states):
+        return self._split(self.key(states)), self._split(self.value(states))
+
+    def forward(self, hidden_states, attention_mask=None, key_value_states=None, cache=None):
         b, s, _ = hidden_states.shape
-        heads, d = self.num_attention_heads, self.attention_head_size
-
-        def split(t):  # (B, S, H) -> (B, heads, S, d): a view, no copy
-            return t.reshape(b, s, heads, d).transpose(0, 2, 1, 3)
-
-        q = split(self.query(hidden_states))
-        k = split(self.key(hidden_states))
-        v = split(self.value(hidden_states))
+        q = self._split(self.query(hidden_states))
+        if key_value_states is None:
+            k, v = self._keys_values(hidden_states)
+            if cache is not None:
+                k, v = cache.update(k, v, self.layer_idx)
+        elif cache is not None:
+            k, v = cache.cross_attention(self.layer_idx, key_value_states, self._keys_values)
+        else:
+            k, v = self._keys_values(key_value_states)
         p = self.dropout.p if self.training else 0.0
         ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attention_mask, dropout_p=p)
         return ctx.transpose(0, 2, 1, 3).reshape(b, s, self.all_head_size)
@@ -210,15 +261,16 @@ class BERTSelfOutput(_DenseResidualNorm):
 
 
 class BERTAttention(nn.Module):
-    """Self-attention (``self``) followed by its output block (``output``)."""
+    """Attention (``self``) followed by its output block (``output``); the same block serves
+    as a decoder layer's ``crossattention`` (keys and values from ``key_value_states``)."""
 
-    def __init__(self, config: BERTConfig):
+    def __init__(self, config: BERTConfig, layer_idx: int = 0):
         super().__init__()
-        self.self = BERTSelfAttention(config)
+        self.self = BERTSelfAttention(config, layer_idx)
         self.output = BERTSelfOutput(config)
 
-    def forward(self, hidden_states, attention_mask=None):
-        return self.output(self.self(hidden_states, attention_mask), hidden_states)
+    def forward(self, hidden_states, attention_mask=None, key_value_states=None, cache=None):
+        return self.output(self.self(hidden_states, attention_mask, key_value_states, cache), hidden_states)
 
 
 class BERTIntermediate(nn.Module):
@@ -241,8 +293,13 @@ class BERTOutput(_DenseResidualNorm):
 
 
 class BERTLayer(nn.Module):
-    """One encoder layer: attention block, then the feed-forward block; the output keeps the
-    input's ``(batch, seq, hidden)`` shape.
+    """One encoder layer: attention block, (in a decoder with ``add_cross_attention``, the
+    cross-attention block over ``encoder_hidden_states``,) then the feed-forward block; the
+    output keeps the input's ``(batch, seq, hidden)`` shape.
+
+    With ``config.chunk_size_feed_forward = n > 0`` the feed-forward block runs on ``n``
+    positions at a time (it is position-wise, so the result is the same; the
+    ``intermediate_size``-wide activations exist for one chunk at a time).
 
     Example:
         >>> from lucid.models import BERTConfig
@@ -251,14 +308,28 @@ class BERTLayer(nn.Module):
         ['attention.self.query.weight', 'attention.self.query.bias', 'attention.self.key.weight']
     """
 
-    def __init__(self, config: BERTConfig):
+    def __init__(self, config: BERTConfig, layer_idx: int = 0):
         super().__init__()
-        self.attention = BERTAttention(config)
+        self.attention = BERTAttention(config, layer_idx)
+        if config.add_cross_attention:
+            self.crossattention = BERTAttention(config, layer_idx)
         self.intermediate = BERTIntermediate(config)
         self.output = BERTOutput(config)
+        self.chunk_size_feed_forward = config.chunk_size_feed_forward
 
-    def forward(self, hidden_states, attention_mask=None):
-        attention_output = self.attention(hidden_states, attention_mask)
+    def forward(self, hidden_states, attention_mask=None, encoder_hidden_states=None, encoder_attention_mask=None,
+                cache=None):
+        attention_output = self.attention(hidden_states, attention_mask, cache=cache)
+        if encoder_hidden_states is not None:
+            attention_output = self.crossattention(attention_output, encoder_attention_mask,
+                                                   encoder_hidden_states, cache)
+        n = self.chunk_size_feed_forward
+        if n and attention_output.shape[1] > n:
+            chunks = [attention_output[:, i:i + n] for i in range(0, attention_output.shape[1], n)]
+            return concatenate([self._feed_forward(c) for c in chunks], axis=1)
+        return self._feed_forward(attention_output)
+
+    def _feed_forward(self, attention_output):
         return self.output(self.intermediate(attention_output), attention_output)
 
 
@@ -267,11 +338,12 @@ class BERTEncoder(nn.Module):
 
     def __init__(self, config: BERTConfig):
         super().__init__()
-        self.layer = nn.ModuleList([BERTLayer(config) for _ in range(config.num_hidden_layers)])
+        self.layer = nn.ModuleList([BERTLayer(config, i) for i in range(config.num_hidden_layers)])
 
-    def forward(self, hidden_states, attention_mask=None):
+    def forward(self, hidden_states, attention_mask=None, encoder_hidden_states=None, encoder_attention_mask=None,
+                cache=None):
         for layer in self.layer:
-            hidden_states = layer(hidden_states, attention_mask)
+            hidden_states = layer(hidden_states, attention_mask, encoder_hidden_states, encoder_attention_mask, cache)
         return hidden_states
 
 
@@ -301,9 +373,23 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
     ``set_output_embeddings`` and ``tie_weights``.
 
     ``forward(input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-    inputs_embeds=None)`` returns ``(sequence_output, pooled_output)``: hidden states of shape
-    ``(batch, seq, hidden)`` and the pooled ``(batch, hidden)`` ``[CLS]`` features, or ``None``
-    without a pooler. Pass exactly one of ``input_ids`` and ``inputs_embeds``.
+    inputs_embeds=None, *, encoder_hidden_states=None, encoder_attention_mask=None,
+    past_key_values=None, use_cache=None)`` returns ``(sequence_output, pooled_output)``:
+    hidden states of shape ``(batch, seq, hidden)`` and the pooled ``(batch, hidden)``
+    ``[CLS]`` features, or ``None`` without a pooler. Pass exactly one of ``input_ids`` and
+    ``inputs_embeds``.
+
+    A decoder (``config.is_decoder``) attends causally. It may take a
+    :class:`~lucid.nn.KVCache` as ``past_key_values``: the cache the caller owns, which the
+    forward reads and then extends with this call's positions (their default position ids
+    follow the cached ones, and a 2-D ``attention_mask`` covers cached and new positions,
+    ``(batch, past + seq)``). ``use_cache`` None or True goes with a cache; ``use_cache=True``
+    without one, or ``False`` with one, is an error (the forward returns no cache, so there
+    would be nothing to keep). ``config.use_cache`` is stored for Hugging Face's
+    ``config.json`` and does not change a forward. With ``config.add_cross_attention``,
+    ``encoder_hidden_states`` ``(batch, source, hidden)`` and its ``encoder_attention_mask``
+    ``(batch, source)`` feed each layer's cross-attention (skipped when not given, as in
+    Hugging Face).
 
     Example:
         >>> import lucid
@@ -322,9 +408,8 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
         super().__init__()
         if not isinstance(config, BERTConfig):
             raise TypeError(f"config must be a BERTConfig, got {type(config).__name__}")
-        for name in ("is_decoder", "add_cross_attention", "chunk_size_feed_forward"):
-            if getattr(config, name):  # stored by the config; the backbone does not run them yet
-                raise NotImplementedError(f"BERT does not implement {name}={getattr(config, name)!r} yet")
+        if config.add_cross_attention and not config.is_decoder:
+            raise ValueError("add_cross_attention=True needs is_decoder=True (cross-attention belongs to a decoder)")
         self.config = config
         self.embeddings = BERTEmbeddings(config)
         self.encoder = BERTEncoder(config)
@@ -372,8 +457,44 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
             if lo < 0 or hi >= bound:
                 raise IndexError(f"{name} holds id {lo if lo < 0 else hi}, outside [0, {bound}) ({field}={bound})")
 
+    def _cache(self, past_key_values, use_cache):
+        """The KV cache this forward reads and extends, or None (checks the combination)."""
+        if past_key_values is None:
+            if use_cache:
+                raise ValueError("use_cache=True needs past_key_values=lucid.nn.KVCache() to fill: the forward "
+                                 "returns no cache of its own")
+            return None
+        if not isinstance(past_key_values, KVCache):
+            raise TypeError(f"past_key_values must be a lucid.nn.KVCache, got {type(past_key_values).__name__}")
+        if not self.config.is_decoder:
+            raise ValueError("past_key_values needs a decoder (config.is_decoder=True); this model attends "
+                             "both ways, so earlier positions change with every new one")
+        if use_cache is False:
+            raise ValueError("use_cache=False contradicts past_key_values: pass one or the other")
+        return past_key_values
+
+    def _encoder_states(self, encoder_hidden_states, encoder_attention_mask, batch, seq, dtype):
+        """The checked cross-attention inputs: the states and their additive mask."""
+        if encoder_hidden_states is None:
+            if encoder_attention_mask is not None:
+                raise ValueError("encoder_attention_mask was given without encoder_hidden_states")
+            return None, None
+        if not self.config.add_cross_attention:
+            raise ValueError("encoder_hidden_states needs a model with cross-attention "
+                             "(config.is_decoder=True and config.add_cross_attention=True)")
+        states = encoder_hidden_states
+        if not isinstance(states, Tensor):
+            states = Tensor(states, device=self.device, dtype=self.dtype)
+        _backend.check_on(self.device, states, "encoder_hidden_states")
+        if states.ndim != 3 or states.shape[0] != batch or states.shape[-1] != self.config.hidden_size:
+            raise ValueError(f"encoder_hidden_states must have shape (batch={batch}, source, "
+                             f"{self.config.hidden_size}), got {states.shape}")
+        mask = extended_attention_mask(encoder_attention_mask, batch, seq, dtype, self.device, key_len=states.shape[1])
+        return states, mask
+
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None):
+                inputs_embeds=None, *, encoder_hidden_states=None, encoder_attention_mask=None,
+                past_key_values=None, use_cache=None):
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids and inputs_embeds")
         cfg = self.config
@@ -394,6 +515,8 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
             b, s = inputs_embeds.shape[:2]
         if b == 0 or s == 0:
             raise ValueError(f"the input of shape {(b, s)} is empty: give at least one sequence of one token")
+        cache = self._cache(past_key_values, use_cache)
+        past = cache.get_seq_length() if cache is not None else 0
         # the sequence length is checked once, by the embeddings (they hold the position table)
         token_type_ids = self._as_ids(token_type_ids, "token_type_ids")
         position_ids = self._as_ids(position_ids, "position_ids")
@@ -402,8 +525,12 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
         self._check_ids(token_type_ids, "token_type_ids", cfg.type_vocab_size, "type_vocab_size", (b, s))
         self._check_ids(position_ids, "position_ids", cfg.max_position_embeddings, "max_position_embeddings", (b, s))
         hidden = self.embeddings(input_ids=input_ids, token_type_ids=token_type_ids, position_ids=position_ids,
-                                 inputs_embeds=inputs_embeds)
-        mask = extended_attention_mask(attention_mask, b, s, hidden.dtype, self.device)
-        sequence_output = self.encoder(hidden, mask)
+                                 inputs_embeds=inputs_embeds, past_length=past)
+        if cfg.is_decoder:
+            mask = causal_attention_mask(attention_mask, b, s, past, hidden.dtype, self.device)
+        else:
+            mask = extended_attention_mask(attention_mask, b, s, hidden.dtype, self.device)
+        states, states_mask = self._encoder_states(encoder_hidden_states, encoder_attention_mask, b, s, hidden.dtype)
+        sequence_output = self.encoder(hidden, mask, states, states_mask, cache)
         pooled_output = self.pooler(sequence_output) if self.pooler is not None else None
         return sequence_output, pooled_output

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...nn import functional as F
-from ._task import TaskModel, accuracy, batch_labels, eval_mode, first_out_of_range, reduce_losses
+from ._scoring import class_targets
+from ._task import TaskModel, accuracy, batch_labels, eval_mode, reduce_losses
 from .checkpoint import label_names
 from .config import BERTConfig
 from .heads import BERTClassificationHead
@@ -96,16 +97,7 @@ class BERTForSequenceClassification(TaskModel):
 
     def _class_labels(self, labels):
         """Integer class labels ``(batch,)`` or ``(batch, 1)`` as ``(batch,)``, checked."""
-        if labels.dtype.kind not in "iu":
-            raise TypeError(f"class labels must be integers, got dtype {labels.dtype}")
-        if labels.ndim == 2 and labels.shape[1] == 1:
-            labels = labels.reshape(-1)
-        if labels.ndim != 1:
-            raise ValueError(f"class labels must have shape (batch,) or (batch, 1), got {labels.shape}")
-        bad = first_out_of_range(labels.data, self.num_labels)
-        if bad is not None:
-            raise ValueError(f"class labels must be in [0, {self.num_labels}), got {bad}")
-        return labels
+        return class_targets(labels, labels.shape[0], self.num_labels, self.device, "class labels")
 
     def get_loss(self, labels, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                  inputs_embeds=None, *, reduction="mean"):
