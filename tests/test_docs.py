@@ -213,6 +213,7 @@ def test_seed_page_examples(page, doc_env):
 
 
 @pytest.mark.parametrize("page", _guide_pages())
+@pytest.mark.filterwarnings("ignore:.*checkpoint weights the model does not use")  # a page loads an MLM folder
 def test_guide_examples(page, doc_env):
     if "import transformers" in (DOCS / page).read_text(encoding="utf-8"):
         pytest.importorskip("torch")

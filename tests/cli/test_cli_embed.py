@@ -11,6 +11,9 @@ from safetensors.numpy import save_file
 import lucid
 from lucid.models import BERTConfig, BERTForSentenceEmbedding, BERTTokenizerFast
 
+# these tests truncate on purpose (short max_length / max_seq_length)
+pytestmark = pytest.mark.filterwarnings("ignore::lucid.data.TruncationWarning")
+
 WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "movie", "is", "good", "bad", "a", "film"]
 TEXTS = ["the movie is good", "a bad film", "good"]
 

@@ -11,6 +11,9 @@ import pytest
 import lucid
 from lucid.models import BERTForSentenceEmbedding, BERTTokenizerFast
 
+# these tests truncate on purpose (short max_length / max_seq_length)
+pytestmark = pytest.mark.filterwarnings("ignore::lucid.data.TruncationWarning")
+
 transformers = pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
 

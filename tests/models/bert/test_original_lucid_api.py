@@ -16,6 +16,9 @@ import lucid.nn as nn
 from lucid.data.tokenizers import SpecialTokens
 from lucid.models import BERT, BERTConfig, BERTForMaskedLM, BERTForSequenceClassification, BERTTokenizerFast
 
+# these tests truncate on purpose (short max_length / max_seq_length)
+pytestmark = pytest.mark.filterwarnings("ignore::lucid.data.TruncationWarning")
+
 ENC = "input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None, inputs_embeds=None"
 SIGNATURES = {
     (BERTForMaskedLM, "__init__"): "config",
