@@ -123,7 +123,7 @@ def embedding(input, weight, padding_idx=None):
         if lo < 0 or hi >= n:
             bad = lo if lo < 0 else hi
             raise IndexError(f"embedding id {bad} is out of range for {n} embeddings (valid ids are 0..{n - 1})")
-    return _embedding.embedding(ids, weight, padding_idx)
+    return _embedding.embedding(input, weight, padding_idx)
 
 
 def _layer_norm_affine(t, name, normalized_shape):

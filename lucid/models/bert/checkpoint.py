@@ -31,7 +31,7 @@ import warnings
 import numpy as np
 
 from ... import _backend, nn
-from ..._tensor import Tensor
+from ..._tensor import Tensor, mark_modified
 from .config import BERTConfig
 from .hub import resolve_folder
 
@@ -290,6 +290,7 @@ def load_into(model, arrays: dict, source: str = "checkpoint", warn: bool = True
     for name, arr in values.items():
         param = params[name]
         param.data[...] = param.xp.asarray(arr)  # in place, so the parameter keeps its array, dtype and device
+        mark_modified(param)  # a graph that saved the old values must not run backward with these
     unused = sorted([*unexpected, *ignored])
     if warn and (missing or unused):
         parts = []

@@ -24,11 +24,12 @@ def rows_scatter_add(target, ids, rows):
     return target
 
 
-def embedding(ids, weight, padding_idx=None):
-    """Rows of ``weight`` at integer array ``ids`` (already range-checked); ``padding_idx``
-    (non-negative or ``None``) gets no gradient."""
+def embedding(input, weight, padding_idx=None):
+    """Rows of ``weight`` at the integer tensor ``input``'s ids (already range-checked);
+    ``padding_idx`` (non-negative or ``None``) gets no gradient. Backward reads the ids, so an
+    in-place change of ``input`` before it raises."""
     xp = weight.xp
-    w = weight.data
+    w, ids = weight.data, input.data
     out = xp.take(w, ids, axis=0)
 
     def backward(g):
@@ -42,4 +43,4 @@ def embedding(ids, weight, padding_idx=None):
             gw[padding_idx] = 0
         return (gw,)
 
-    return make_result(out, (weight,), backward, "embedding", saved=())
+    return make_result(out, (weight,), backward, "embedding", saved=(input,))

@@ -241,3 +241,19 @@ def test_gpu_device_is_checked_before_anything_is_read(tmp_path):
         BERTForMaskedLM.from_pretrained(tmp_path / "m", device="tpu")
     with pytest.raises(ValueError, match="not a valid safetensors file"):
         BERTForMaskedLM.from_pretrained(tmp_path / "m")  # the folder really is unreadable
+
+
+def test_loading_weights_into_a_model_bumps_their_versions(tmp_path):
+    """from_pretrained on a model writes its parameters in place: a graph that saved the old
+    values refuses to run backward (as after load_state_dict)."""
+    import lucid
+    from lucid.models import BERTConfig, BERTForSequenceClassification
+
+    cfg = BERTConfig(vocab_size=20, hidden_size=8, num_attention_heads=2, num_hidden_layers=1, intermediate_size=16,
+                     max_position_embeddings=8)
+    model = BERTForSequenceClassification(cfg)
+    model.save_pretrained(tmp_path)
+    loss = model(lucid.tensor([[1, 2, 3]])).sum()
+    model.from_pretrained(tmp_path)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
