@@ -25,17 +25,10 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 TF = torch.nn.functional
 
-ATOL = 2e-5  # as tests/parity/test_bert_parity.py
-GRAD_ATOL = 2e-5
+from hf_reference import ATOL, CONFIGS as _ALL, GRAD_ATOL, hf_model as _hf_model  # noqa: E402
 
-BASE = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,
-            max_position_embeddings=40, type_vocab_size=2, hidden_dropout_prob=0.0,
-            attention_probs_dropout_prob=0.0)
-CONFIGS = {
-    "gelu": dict(BASE),
-    "relu-untied": dict(BASE, hidden_act="relu", tie_word_embeddings=False, hidden_size=24, num_attention_heads=2,
-                        intermediate_size=48, pad_token_id=1),
-}
+CONFIGS = {name: _ALL[name] for name in ("gelu", "relu-untied")}
+
 MAX_DIFFS: dict[str, float] = {}
 
 
@@ -46,15 +39,6 @@ def _close(kind, ours, ref, atol=ATOL):
     MAX_DIFFS[kind] = max(MAX_DIFFS.get(kind, 0.0), diff)
     assert ours.shape == ref.shape, (kind, ours.shape, ref.shape)
     assert diff <= atol, (kind, diff)
-
-
-def _hf_model(cls, cfg, **extra):
-    torch.manual_seed(0)
-    model = cls(transformers.BertConfig(**cfg, **extra, attn_implementation="eager"))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    return model
 
 
 def _load(cls, hf, folder):

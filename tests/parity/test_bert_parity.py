@@ -19,35 +19,13 @@ from lucid.models import BERT, BERTForMaskedLM, BERTForSequenceClassification
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-# float32 tolerances: values are O(1), sums over <= 64 terms
-ATOL = 2e-5
-GRAD_ATOL = 2e-5
-
-BASE = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,
-            max_position_embeddings=40, type_vocab_size=2, hidden_dropout_prob=0.0,
-            attention_probs_dropout_prob=0.0)
-CONFIGS = {
-    "gelu": dict(BASE),
-    "gelu_new-3types-eps": dict(BASE, hidden_act="gelu_new", type_vocab_size=3, layer_norm_eps=1e-5,
-                                num_attention_heads=8, num_hidden_layers=3),
-    "relu-untied": dict(BASE, hidden_act="relu", tie_word_embeddings=False, hidden_size=24, num_attention_heads=2,
-                        intermediate_size=48, pad_token_id=1),
-}
+from hf_reference import ATOL, CONFIGS, GRAD_ATOL, hf_model as _hf_model  # noqa: E402
 
 MAX_DIFFS: dict[str, float] = {}
 
 
 def _record(kind, diff):
     MAX_DIFFS[kind] = max(MAX_DIFFS.get(kind, 0.0), float(diff))
-
-
-def _hf_model(cls, cfg, **extra):
-    torch.manual_seed(0)
-    model = cls(transformers.BertConfig(**cfg, **extra, attn_implementation="eager"))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    return model
 
 
 def _save(model, folder):

@@ -11,7 +11,8 @@ import pytest
 import lucid
 import lucid.nn as nn
 from lucid.models import BERTForMaskedLM, BERTForSequenceClassification
-from test_bert_parity import ATOL, BASE, _grads_close, _hf_model, _inputs, _load_quiet, _save
+from hf_reference import ATOL, BASE, hf_model as _hf_model
+from test_bert_parity import _grads_close, _inputs, _load_quiet, _save
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
