@@ -9,7 +9,7 @@ import pytest
 
 import lucid
 import lucid.weights as weights
-from lucid.models import BERTConfig, BERTForMaskedLM
+from lucid.models import BERTConfig, BERTForMaskedLM, BERTForSequenceClassification
 from lucid.models.bert.hub import is_repo_id
 
 transformers = pytest.importorskip("transformers")
@@ -29,12 +29,37 @@ def test_every_model_class_named_by_the_issue_has_an_enum_with_default():
         assert e.DEFAULT in list(e) and e.DEFAULT.tag != "DEFAULT"
         for member in e:
             assert is_repo_id(member.repo_id) and "/" in member.repo_id
-            assert member.value.pinned == (len(member.revision) == 40) or member.revision == "main"
 
 
-def test_bert_base_uncased_is_pinned_to_a_commit():
-    entry = weights.BERTForMaskedLM_Weights.DEFAULT
-    assert entry.repo_id == "google-bert/bert-base-uncased" and entry.value.pinned
+# The one entry no public pin was found for (see lucid/weights/bert.py).
+UNPINNED = {("BERTForQuestionAnswering_Weights", "SQUAD_LARGE_WWM")}
+
+
+def test_every_entry_but_the_documented_one_is_pinned_to_a_commit_hash():
+    for e in ENUMS:
+        for member in e:
+            pinned = (e.__name__, member.name) not in UNPINNED
+            assert member.pinned is pinned and (len(member.revision) == 40) is pinned, (e.__name__, member.name)
+            assert pinned or member.revision == "main"
+    assert weights.BERTForMaskedLM_Weights.DEFAULT.repo_id == "google-bert/bert-base-uncased"
+
+
+def test_a_pinned_commit_with_only_pickled_weights_is_refused_without_unpickling(monkeypatch, tmp_path):
+    import huggingface_hub
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    entry = weights.BERTForSequenceClassification_Weights.DEFAULT
+    with FakeHub() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        hub.add(entry.repo_id, {"config.json": b"{}", "pytorch_model.bin": b"a pickle", "vocab.txt": b"[PAD]"},
+                commit=entry.revision)
+        with pytest.raises(FileNotFoundError) as err:
+            BERTForSequenceClassification.from_pretrained(entry, cache_dir=tmp_path)
+    message = str(err.value)
+    assert repr(entry.repo_id) in message and repr(entry.revision) in message
+    assert "no safetensors weights" in message and "pytorch_model.bin" in message
+    assert not any("/resolve/" in p for _, p in hub.requests)  # nothing fetched, the pickle least of all
 
 
 def test_an_entry_loads_its_repo_at_its_pinned_commit(monkeypatch, tmp_path):

@@ -79,7 +79,7 @@ class WeightsEnum(enum.Enum):
 
     def download(self, *, cache_dir=None) -> str:
         """Fetch the files lucid reads into the Hugging Face cache (once) and return the local
-        folder, e.g. for ``BERTTokenizerFast.from_pretrained``.
+        folder (``from_pretrained`` of the models and of the tokenizer also take the member itself).
 
         Example:
             >>> from lucid.weights import BERT_Weights

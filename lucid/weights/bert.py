@@ -1,8 +1,14 @@
 """Pretrained BERT checkpoints on the Hugging Face Hub, one enum per lucid model class.
 
-Every repository publishes ``config.json`` and ``model.safetensors``. ``bert-base-uncased``
-is pinned to a commit; the others follow their ``main`` branch (their commit hashes could
-not be checked when this list was written), so their files can change upstream.
+Every entry but one is pinned to a commit hash seen in public projects' Hugging Face caches
+or pins (``models--ORG--NAME/snapshots/<commit>``, ``revision="<commit>"``), where that
+commit is used with its ``model.safetensors``; the comment beside each says where. The Hub
+could not be reached when this list was written, so that each commit still serves
+``model.safetensors`` was not checked here: lucid reads only safetensors, and a revision
+that publishes only pickled weights (``pytorch_model.bin``) is refused with an error naming
+the repository, the revision and the missing file, before anything is downloaded.
+``BERTForQuestionAnswering_Weights.SQUAD_LARGE_WWM`` follows its ``main`` branch: no public
+pin of that repository was found.
 """
 
 from __future__ import annotations
@@ -15,13 +21,17 @@ __all__ = [
     "BERTForQuestionAnswering_Weights", "BERTForSentenceEmbedding_Weights",
 ]
 
-# The commit of google-bert/bert-base-uncased that public projects pin (its cache snapshot
-# name); lucid could not reach the Hub to re-check it, the tests serve it from a look-alike.
+# Pinned: projects list .../models--bert-base-uncased/snapshots/86b5e093.../model.safetensors
+# (440,449,768 bytes) in their caches and download .../resolve/86b5e093.../model.safetensors.
 _BASE_UNCASED = WeightEntry("google-bert/bert-base-uncased", "86b5e0934494bd15c9632b12f734a8a67f723594",
                             {"dataset": "BookCorpus + English Wikipedia", "license": "apache-2.0"})
-_BASE_CASED = WeightEntry("google-bert/bert-base-cased", "main",
+# Pinned: the newest snapshot in public caches (under the google-bert/ name as well); projects load
+# .../models--bert-base-cased/snapshots/cd5ef92a.../model.safetensors.
+_BASE_CASED = WeightEntry("google-bert/bert-base-cased", "cd5ef92a9fb2f889e972770a36d4ed042daf221e",
                           {"dataset": "BookCorpus + English Wikipedia", "license": "apache-2.0"})
-_LARGE_UNCASED = WeightEntry("google-bert/bert-large-uncased", "main",
+# Pinned: seen in models--google-bert--bert-large-uncased/snapshots/ caches; a project downloads this
+# commit with allow_patterns=["config.json", "model.safetensors", ...] and checks the files' sha256.
+_LARGE_UNCASED = WeightEntry("google-bert/bert-large-uncased", "6da4b6a26a1877e173fca3225479512db81a5e5b",
                              {"dataset": "BookCorpus + English Wikipedia", "license": "apache-2.0"})
 
 
@@ -82,13 +92,16 @@ class BERTForSequenceClassification_Weights(WeightsEnum):
 
     Example:
         >>> BERTForSequenceClassification_Weights.DEFAULT.meta["num_labels"]
-        5
+        3
     """
 
-    MULTILINGUAL_SENTIMENT = WeightEntry(
-        "nlptown/bert-base-multilingual-uncased-sentiment", "main",
-        {"dataset": "product reviews in six languages, 1 to 5 stars", "num_labels": 5, "license": "mit"})
-    DEFAULT = MULTILINGUAL_SENTIMENT
+    # Pinned: the Hub conversion bot's "Adding `safetensors` variant" commit (refs/pr/29, served by
+    # its hash); public projects pin it and record .../resolve/7db323f7.../model.safetensors and its
+    # sha256. (nlptown/bert-base-multilingual-uncased-sentiment, listed before, has no public pin.)
+    FINANCIAL_SENTIMENT = WeightEntry(
+        "ProsusAI/finbert", "7db323f79b751944bcfa66298ec06977e4518306",
+        {"dataset": "Financial PhraseBank", "num_labels": 3, "labels": ["positive", "negative", "neutral"]})
+    DEFAULT = FINANCIAL_SENTIMENT
 
 
 class BERTForTokenClassification_Weights(WeightsEnum):
@@ -99,7 +112,9 @@ class BERTForTokenClassification_Weights(WeightsEnum):
         'CoNLL-2003 NER'
     """
 
-    CONLL03_NER = WeightEntry("dslim/bert-base-NER", "main",
+    # Pinned: public projects pin this commit and list the files they fetch from it, model.safetensors
+    # among them; it is also a cache snapshot (models--dslim--bert-base-NER/snapshots/d1a3e8f1...).
+    CONLL03_NER = WeightEntry("dslim/bert-base-NER", "d1a3e8f13f8c3566299d95fcfc9a8d2382a9affc",
                               {"dataset": "CoNLL-2003 NER", "num_labels": 9, "license": "mit"})
     DEFAULT = CONLL03_NER
 
@@ -112,6 +127,7 @@ class BERTForQuestionAnswering_Weights(WeightsEnum):
         'SQuAD v1.1'
     """
 
+    # Not pinned: no public cache snapshot or revision pin of this repository was found.
     SQUAD_LARGE_WWM = WeightEntry("google-bert/bert-large-uncased-whole-word-masking-finetuned-squad", "main",
                                   {"dataset": "SQuAD v1.1", "license": "apache-2.0"})
     DEFAULT = SQUAD_LARGE_WWM
@@ -125,7 +141,9 @@ class BERTForSentenceEmbedding_Weights(WeightsEnum):
         'sentence-transformers/all-MiniLM-L6-v2'
     """
 
-    ALL_MINILM_L6_V2 = WeightEntry("sentence-transformers/all-MiniLM-L6-v2", "main",
+    # Pinned: projects download .../resolve/c9745ed1.../model.safetensors (sha256 53aa5117...) and load
+    # models--sentence-transformers--all-MiniLM-L6-v2/snapshots/c9745ed1.../model.safetensors (90,868,376 B).
+    ALL_MINILM_L6_V2 = WeightEntry("sentence-transformers/all-MiniLM-L6-v2", "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
                                    {"dataset": "1B sentence pairs", "pooling": "mean", "normalize": True,
                                     "license": "apache-2.0"})
     DEFAULT = ALL_MINILM_L6_V2
