@@ -2,10 +2,12 @@
 
 Only the files lucid reads are fetched: ``config.json``, the safetensors weights (one file,
 or the index and the shards it names), the tokenizer files, and a sentence-transformers
-folder's module descriptions. Pickled weights are never downloaded. Files land in
-``huggingface_hub``'s own cache (``~/.cache/huggingface/hub``, or ``HF_HUB_CACHE`` /
-``HF_HOME``, or ``cache_dir=``), shared with ``transformers``; a file is moved into place
-only once it is complete, so an interrupted download leaves nothing half-written.
+folder's module descriptions; for a tokenizer alone (``tokenizer_only=True``, what
+``BERTTokenizerFast.from_pretrained`` asks for), the tokenizer files only. Pickled weights
+are never downloaded. Files land in ``huggingface_hub``'s own cache
+(``~/.cache/huggingface/hub``, or ``HF_HUB_CACHE`` / ``HF_HOME``, or ``cache_dir=``), shared
+with ``transformers``; a file is moved into place only once it is complete, so an
+interrupted download leaves nothing half-written.
 
 ``HF_ENDPOINT`` and ``HF_HUB_OFFLINE`` are read when a download starts (``huggingface_hub``
 reads them once, at import). Offline, the cached snapshot of the revision is used, or an
@@ -61,6 +63,24 @@ def _wanted(files) -> list[str]:
     return weights + ["config.json"] + extra
 
 
+def _select(files, where, tokenizer_only) -> list[str]:
+    """The files of a repository (its file list ``files``) that lucid fetches, top-level first;
+    a ``FileNotFoundError`` naming ``where`` when one lucid needs is not there."""
+    if tokenizer_only:
+        wanted = [f for f in _TOKENIZER_FILES if f in files]
+        if not any(f in wanted for f in _TOKENIZER_FILES[:2]):
+            raise FileNotFoundError(f"{where} has no vocab.txt or tokenizer.json: no tokenizer lucid can read")
+        return wanted
+    if "config.json" not in files:
+        raise FileNotFoundError(f"{where} has no config.json: it is not a model folder lucid can read")
+    wanted = _wanted(files)
+    if not wanted[0].startswith("model.safetensors"):
+        pickled = [f for f in _PICKLES if f in files]
+        detail = f" (only {pickled[0]}; lucid never unpickles files)" if pickled else ""
+        raise FileNotFoundError(f"{where} publishes no safetensors weights{detail}")
+    return wanted
+
+
 def _shards(index_path: str) -> list[str]:
     """The shard file names a safetensors index lists. Only plain file names are fetched; a
     malformed index is left for the checkpoint reader to report."""
@@ -76,17 +96,20 @@ def _where(repo_id, revision) -> str:
     return f"Hub repository {repo_id!r} (revision {revision!r})"
 
 
-def download(repo_id: str, *, revision: str | None = None, cache_dir=None) -> str:
+def download(repo_id: str, *, revision: str | None = None, cache_dir=None, tokenizer_only=False) -> str:
     """Download the files lucid reads from Hub repository ``repo_id`` at ``revision`` (a
     branch, tag or commit hash; None: ``"main"``) and return the local snapshot folder.
 
-    Files already in the cache are not fetched again. With ``HF_HUB_OFFLINE=1`` nothing is
-    fetched: the cached snapshot is returned.
+    ``tokenizer_only=True`` fetches only the tokenizer files (``vocab.txt``,
+    ``tokenizer.json``, ``tokenizer_config.json``, ``special_tokens_map.json``), no config
+    and no weights. Files already in the cache are not fetched again. With
+    ``HF_HUB_OFFLINE=1`` nothing is fetched: the cached snapshot is returned.
 
     Raises:
         FileNotFoundError: the repository or revision does not exist, it publishes no
-            ``config.json`` or no safetensors weights (only pickled ones), or (offline) it is
-            not in the cache; the message names the repository and revision.
+            ``config.json`` or no safetensors weights (only pickled ones), or no
+            ``vocab.txt``/``tokenizer.json`` (``tokenizer_only``), or (offline) it is not in
+            the cache; the message names the repository and revision.
         ConnectionError: the Hub could not be reached or a file's download failed part way;
             the message names the repository and the file.
 
@@ -100,7 +123,7 @@ def download(repo_id: str, *, revision: str | None = None, cache_dir=None) -> st
         raise ValueError(f"{repo_id!r} is not a Hub repository id ('name' or 'org/name')")
     revision = revision or "main"
     if _offline():
-        return _cached(repo_id, revision, cache_dir)
+        return _cached(repo_id, revision, cache_dir, _TOKENIZER_FILES[:2] if tokenizer_only else ("config.json",))
     from huggingface_hub import HfApi, hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 
@@ -113,14 +136,7 @@ def download(repo_id: str, *, revision: str | None = None, cache_dir=None) -> st
         raise FileNotFoundError(f"{where} does not exist (or is private; log in with `hf auth login`)") from err
     except Exception as err:  # network failures come in several types, from httpx and huggingface_hub
         raise ConnectionError(f"could not reach the Hub for {where}: {_reason(err)}") from err
-    files = [s.rfilename for s in (info.siblings or [])]
-    wanted = _wanted(files)
-    if "config.json" not in files:
-        raise FileNotFoundError(f"{where} has no config.json: it is not a model folder lucid can read")
-    if not wanted[0].startswith("model.safetensors"):
-        pickled = [f for f in _PICKLES if f in files]
-        detail = f" (only {pickled[0]}; lucid never unpickles files)" if pickled else ""
-        raise FileNotFoundError(f"{where} publishes no safetensors weights{detail}")
+    wanted = _select([s.rfilename for s in (info.siblings or [])], where, tokenizer_only)
 
     def fetch(name):
         try:
@@ -132,7 +148,7 @@ def download(repo_id: str, *, revision: str | None = None, cache_dir=None) -> st
                                   "was kept, run again to retry") from err
 
     paths = [fetch(name) for name in wanted]
-    folder = os.path.dirname(paths[1])  # config.json sits at the top of the snapshot
+    folder = os.path.dirname(paths[0])  # the first file wanted sits at the top of the snapshot
     if wanted[0] == "model.safetensors.index.json":
         paths += [fetch(shard) for shard in _shards(paths[0])]
     if any(os.path.commonpath([p, folder]) != folder for p in paths):
@@ -145,22 +161,25 @@ def _reason(err) -> str:
     return (text.splitlines()[0] if text else "") or type(err).__name__
 
 
-def _cached(repo_id, revision, cache_dir) -> str:
-    """The cached snapshot folder of ``repo_id`` at ``revision`` (offline mode)."""
+def _cached(repo_id, revision, cache_dir, probes) -> str:
+    """The cached snapshot folder of ``repo_id`` at ``revision`` (offline mode): the folder of
+    the first of the top-level files ``probes`` found in the cache."""
     from huggingface_hub import try_to_load_from_cache
 
-    path = try_to_load_from_cache(repo_id, "config.json", cache_dir=cache_dir, revision=revision)
-    if not isinstance(path, str):
-        raise FileNotFoundError(f"HF_HUB_OFFLINE is set and {_where(repo_id, revision)} is not in the cache "
-                                f"({cache_dir or 'the default Hugging Face cache'}); download it once online")
-    return os.path.dirname(path)
+    for name in probes:
+        path = try_to_load_from_cache(repo_id, name, cache_dir=cache_dir, revision=revision)
+        if isinstance(path, str):
+            return os.path.dirname(path)
+    raise FileNotFoundError(f"HF_HUB_OFFLINE is set and {_where(repo_id, revision)} is not in the cache "
+                            f"({cache_dir or 'the default Hugging Face cache'}); download it once online")
 
 
-def resolve_folder(name_or_path, *, revision=None, cache_dir=None) -> str:
-    """The local folder ``from_pretrained`` reads: ``name_or_path`` itself when it exists on
-    disk (or is not spelled like a repository id), else the snapshot :func:`download`
-    fetches. A :mod:`lucid.weights` entry (anything with ``repo_id`` and ``revision``)
-    downloads its repository at its pinned revision unless ``revision`` says otherwise.
+def resolve_folder(name_or_path, *, revision=None, cache_dir=None, tokenizer_only=False) -> str:
+    """The local folder (or file) ``from_pretrained`` reads: ``name_or_path`` itself when it
+    exists on disk (or is not spelled like a repository id), else the snapshot
+    :func:`download` fetches (``tokenizer_only``: its tokenizer files alone). A
+    :mod:`lucid.weights` entry (anything with ``repo_id`` and ``revision``) downloads its
+    repository at its pinned revision unless ``revision`` says otherwise.
 
     Example:
         >>> import tempfile
@@ -169,10 +188,11 @@ def resolve_folder(name_or_path, *, revision=None, cache_dir=None) -> str:
         True
     """
     if hasattr(name_or_path, "repo_id") and hasattr(name_or_path, "revision"):
-        return download(name_or_path.repo_id, revision=revision or name_or_path.revision, cache_dir=cache_dir)
+        return download(name_or_path.repo_id, revision=revision or name_or_path.revision, cache_dir=cache_dir,
+                        tokenizer_only=tokenizer_only)
     if not isinstance(name_or_path, (str, os.PathLike)):
         return name_or_path  # not a name: the reader says what it expected
     path = os.fspath(name_or_path)
     if os.path.exists(path) or not is_repo_id(path):
         return path
-    return download(path, revision=revision, cache_dir=cache_dir)
+    return download(path, revision=revision, cache_dir=cache_dir, tokenizer_only=tokenizer_only)

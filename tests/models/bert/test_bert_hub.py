@@ -227,3 +227,103 @@ def test_repo_id_spelling():
     assert not any(is_repo_id(s) for s in ("/abs/path", "a/b/c", "../x", "org/..", "", "org/"))
     with pytest.raises(ValueError, match="'a/b/c'"):
         download("a/b/c")
+
+
+# ---- the tokenizer ---------------------------------------------------------------------------
+TOKENIZER_FILES = {"vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}
+TEXTS = ["The movie is excellent!", "a good film", "machine learning [MASK] bad zebra"]
+
+
+def hf_ids(folder, texts=TEXTS):
+    return transformers.BertTokenizerFast.from_pretrained(str(folder))(texts)["input_ids"]
+
+
+def test_tokenizer_from_a_repo_id_fetches_only_tokenizer_files_and_equals_transformers(published, tmp_path):
+    hub, _, commit = published
+    cache = tmp_path / "cache"
+    tok = BERTTokenizerFast.from_pretrained(REPO, cache_dir=cache)
+    assert tok.batch_encode(TEXTS) == hf_ids(tmp_path / "made")
+    assert fetched(hub) == TOKENIZER_FILES
+    snapshot = cache / "models--lucid-test--tiny-bert" / "snapshots" / commit
+    assert set(os.listdir(snapshot)) == TOKENIZER_FILES
+    # the model download afterwards completes the same snapshot, fetching the tokenizer files no more
+    hub.requests.clear()
+    BERTForMaskedLM.from_pretrained(REPO, cache_dir=cache)
+    assert fetched(hub) == {"config.json", "model.safetensors"}
+
+
+def test_tokenizer_revision_and_options(hub, tmp_path):
+    old = hub.add(REPO, {"vocab.txt": "\n".join(WORDS).encode()}, revision="v1")
+    cased = BERTTokenizerFast(vocab={w: i for i, w in enumerate(WORDS + ["Movie"])}, lowercase=False)
+    cased.save_pretrained(tmp_path / "cased")
+    hub.add(REPO, folder_files(tmp_path / "cased"))
+    cache = tmp_path / "cache"
+    for revision in ("v1", old):
+        tok = BERTTokenizerFast.from_pretrained(REPO, revision=revision, cache_dir=cache)
+        assert tok.lowercase and tok.encode("Movie", False) == [WORDS.index("movie")]
+    tok = BERTTokenizerFast.from_pretrained(REPO, cache_dir=cache)
+    assert not tok.lowercase and tok.encode("Movie", False) == [len(WORDS)]
+    assert tok.encode("Movie", False) == hf_ids(tmp_path / "cased", ["Movie"])[0][1:-1]
+    # keyword overrides still apply on top of the downloaded files
+    assert BERTTokenizerFast.from_pretrained(REPO, cache_dir=cache, lowercase=True).encode("Movie", False) == [6]
+
+
+def test_tokenizer_from_a_weights_entry_uses_its_pinned_commit(hub, tmp_path):
+    entry = types.SimpleNamespace(repo_id=REPO, revision="ab" * 20)
+    hub.add(REPO, {"vocab.txt": "\n".join(WORDS).encode()}, revision="old-branch", commit=entry.revision)
+    hub.add(REPO, {"vocab.txt": "\n".join(WORDS[::-1]).encode()})  # main moved on; the pin must not follow
+    tok = BERTTokenizerFast.from_pretrained(entry, cache_dir=tmp_path)
+    assert tok.convert_tokens_to_ids(["movie"]) == [WORDS.index("movie")]
+    assert all(f"/resolve/{entry.revision}/" in p or "/api/" in p for _, p in hub.requests)
+
+
+def test_tokenizer_offline_reads_the_cache_and_names_what_is_missing(published, tmp_path, monkeypatch):
+    hub, _, _ = published
+    cache = tmp_path / "cache"
+    want = BERTTokenizerFast.from_pretrained(REPO, cache_dir=cache).batch_encode(TEXTS)
+    hub.requests.clear()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert BERTTokenizerFast.from_pretrained(REPO, cache_dir=cache).batch_encode(TEXTS) == want
+    with pytest.raises(FileNotFoundError, match="HF_HUB_OFFLINE") as err:
+        BERTTokenizerFast.from_pretrained("lucid-test/never-downloaded", cache_dir=cache)
+    assert "'lucid-test/never-downloaded'" in str(err.value)
+    with pytest.raises(FileNotFoundError, match="'v9'"):
+        BERTTokenizerFast.from_pretrained(REPO, revision="v9", cache_dir=cache)
+    assert hub.requests == []
+
+
+def test_tokenizer_offline_after_a_model_download(published, tmp_path, monkeypatch):
+    hub, _, _ = published
+    BERTForMaskedLM.from_pretrained(REPO, cache_dir=tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    hub.requests.clear()
+    assert BERTTokenizerFast.from_pretrained(REPO, cache_dir=tmp_path).batch_encode(TEXTS) == hf_ids(tmp_path / "made")
+    assert hub.requests == []
+
+
+def test_tokenizer_local_folder_wins_over_a_repo_id(published, tmp_path, monkeypatch):
+    hub, _, _ = published
+    monkeypatch.chdir(tmp_path)
+    local = tmp_path / "lucid-test" / "tiny-bert"
+    BERTTokenizerFast(vocab={w: i for i, w in enumerate(WORDS[::-1])}).save_pretrained(local)
+    hub.requests.clear()
+    tok = BERTTokenizerFast.from_pretrained(REPO)
+    assert tok.convert_tokens_to_ids(["[PAD]"]) == [len(WORDS) - 1]
+    assert hub.requests == []
+
+
+def test_tokenizer_hub_errors_name_repo_and_file(published, tmp_path):
+    hub, _, _ = published
+    cache = tmp_path / "cache"
+    with pytest.raises(FileNotFoundError, match="does not exist") as err:
+        BERTTokenizerFast.from_pretrained("lucid-test/nothing-here", cache_dir=cache)
+    assert "'lucid-test/nothing-here'" in str(err.value)
+    hub.add("lucid-test/no-tokenizer", {"config.json": b"{}", "model.safetensors": b"x"})
+    with pytest.raises(FileNotFoundError, match="no vocab.txt or tokenizer.json") as err:
+        BERTTokenizerFast.from_pretrained("lucid-test/no-tokenizer", cache_dir=cache)
+    assert "'lucid-test/no-tokenizer'" in str(err.value) and "'main'" in str(err.value)
+    hub.faults["tokenizer.json"] = "error"
+    with pytest.raises(ConnectionError) as err:
+        BERTTokenizerFast.from_pretrained(REPO, cache_dir=cache)
+    assert "'tokenizer.json'" in str(err.value) and repr(REPO) in str(err.value)
+    assert not any(p.endswith("tokenizer.json") or p.endswith(".incomplete") for p in cache_files(cache))

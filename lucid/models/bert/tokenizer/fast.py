@@ -16,6 +16,7 @@ import numpy as np
 from .... import _backend
 from ...._tensor import Tensor
 from ....data.tokenizers import SpecialTokens
+from ..hub import resolve_folder
 from . import files, training
 from .arguments import (batch_inputs, check_flag, check_options, check_pair_arg, check_str_items, check_text,
                         id_rows, ids_list, resolve_lengths, single_pair, type_name)
@@ -523,14 +524,20 @@ class BERTTokenizerFast:
         return files.save(folder, self, self._id_to_token, self._rust.tk.to_str(pretty=True))
 
     @classmethod
-    def from_pretrained(cls, folder, **overrides):
-        """Load a tokenizer folder written by lucid or by ``transformers``.
+    def from_pretrained(cls, folder, *, revision=None, cache_dir=None, **overrides):
+        """Load a tokenizer folder written by lucid or by ``transformers``, or one on the Hugging Face Hub.
 
         The folder needs ``vocab.txt`` or ``tokenizer.json`` (both: ``tokenizer.json``'s vocabulary is used,
         as ``transformers`` does); ``tokenizer_config.json`` and ``special_tokens_map.json`` are honoured
         (``do_lower_case``, ``strip_accents``, ``tokenize_chinese_chars``, ``model_max_length``, the special
-        tokens). Keyword arguments override them. ``folder`` may also name a ``vocab.txt`` or
+        tokens). Other keyword arguments override them. ``folder`` may also name a ``vocab.txt`` or
         ``tokenizer.json`` file directly.
+
+        As for the model classes, ``folder`` may be a Hub repository id (``"org/name"``, when no such local
+        path exists) or a :mod:`lucid.weights` entry: only the tokenizer files are downloaded, at
+        ``revision`` (an entry's pinned commit by default), into the Hugging Face cache (or
+        ``cache_dir``); ``HF_HUB_OFFLINE=1`` reads the cache only. See
+        :func:`lucid.models.bert.hub.download`.
 
         Example:
             >>> import tempfile, os
@@ -540,9 +547,11 @@ class BERTTokenizerFast:
             ...     _ = f.write("[PAD]\\n[UNK]\\n[CLS]\\n[SEP]\\n[MASK]\\nhi\\n")
             >>> BERTTokenizerFast.from_pretrained(folder).encode("Hi")
             [2, 5, 3]
+            >>> tok = BERTTokenizerFast.from_pretrained("google-bert/bert-base-uncased")  # doctest: +SKIP
         """
         for key in ("vocab", "vocab_file"):
             if key in overrides:
                 raise ValueError(f"from_pretrained reads the vocabulary from the folder; do not pass {key}")
+        folder = resolve_folder(folder, revision=revision, cache_dir=cache_dir, tokenizer_only=True)
         vocab, settings = files.load(folder, overrides)
         return cls(vocab=vocab, **settings)
