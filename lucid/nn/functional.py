@@ -31,11 +31,12 @@ from .kernels import embedding as _embedding
 from .kernels import gelu as _gelu
 from .kernels import layer_norm as _layer_norm
 from .kernels import linear as _linear
+from .kernels import packed_attention as _packed_attention
 from .kernels import softmax as _softmax
 
 __all__ = [
     "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "gelu", "layer_norm", "linear",
-    "log_softmax", "mse_loss", "relu", "scaled_dot_product_attention", "softmax", "tanh",
+    "log_softmax", "mse_loss", "packed_attention", "relu", "scaled_dot_product_attention", "softmax", "tanh",
 ]
 
 
@@ -484,3 +485,61 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return _attention.attention(
         query, key, value, attn_mask, float(dropout_p), bool(is_causal), scale, query.device
     )
+
+
+def packed_attention(query, key, value, offsets, dropout_p=0.0, scale=None):
+    """Attention over packed sequences (a lucid addition): ``query``, ``key`` and ``value``
+    hold the tokens of several sequences one after another, ``(tokens, heads, E)`` (``Ev``
+    for ``value``), and each sequence attends only to its own tokens, as a padded batch with
+    a padding mask does at its real positions, without computing the padding.
+
+    ``offsets`` are ``batch + 1`` non-decreasing ints from 0 to ``tokens`` (sequence ``i`` is
+    rows ``offsets[i]:offsets[i + 1]``; a list, an array or a CPU int tensor). The result is
+    ``(tokens, heads, Ev)``. ``scale`` and ``dropout_p`` are as in
+    :func:`scaled_dot_product_attention`.
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> q = k = v = lucid.random.randn(5, 2, 4)  # sequences of 3 and 2 tokens, 2 heads
+        >>> out = F.packed_attention(q, k, v, [0, 3, 5])
+        >>> out.shape
+        (5, 2, 4)
+        >>> alone = F.scaled_dot_product_attention(q[3:].transpose(1, 0, 2), k[3:].transpose(1, 0, 2),
+        ...                                        v[3:].transpose(1, 0, 2))
+        >>> float(abs(out[3:] - alone.transpose(1, 0, 2)).max()) < 1e-6
+        True
+    """
+    query, key, value = _tensor(query, "query"), _tensor(key, "key"), _tensor(value, "value")
+    check_same_device(query, key, value)
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        _floating(t, name)
+        if t.ndim != 3:
+            raise ValueError(f"packed attention {name} must be 3-D (tokens, heads, features), got {t.shape}")
+    if query.dtype != key.dtype or query.dtype != value.dtype:
+        raise TypeError(
+            f"attention query, key and value must share a dtype, got {query.dtype}, {key.dtype}, {value.dtype}"
+        )
+    if query.shape[:2] != key.shape[:2] or key.shape[:2] != value.shape[:2]:
+        raise ValueError(f"packed attention query, key and value must share (tokens, heads), got "
+                         f"{query.shape}, {key.shape}, {value.shape}")
+    if query.shape[-1] != key.shape[-1]:
+        raise ValueError(f"attention query features {query.shape[-1]} differ from key features {key.shape[-1]}")
+    if isinstance(offsets, Tensor):
+        offsets = offsets.numpy()
+    offsets = np.asarray(offsets)
+    tokens = query.shape[0]
+    if (offsets.ndim != 1 or offsets.size < 2 or offsets.dtype.kind not in "iu" or offsets[0] != 0
+            or offsets[-1] != tokens or (np.diff(offsets) < 0).any()):
+        raise ValueError(f"offsets must be 1-D non-decreasing ints from 0 to the {tokens} tokens, got "
+                         f"{offsets.tolist() if offsets.size <= 20 else offsets}")
+    if tokens == 0:
+        raise ValueError("packed attention needs at least one token")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"attention dropout_p must be between 0 and 1, got {dropout_p!r}")
+    if scale is not None and not np.isfinite(scale):
+        raise ValueError(f"attention scale must be a finite number, got {scale!r}")
+    if _autocast.on(query.device):  # autocast: float16 GEMMs
+        query, key, value = _autocast.low(query, key, value)
+    return _packed_attention.packed_attention(query, key, value, offsets.astype(np.int64), float(dropout_p), scale,
+                                              query.device)

@@ -1,6 +1,7 @@
 """What the parity tests share: the float32 tolerances, the checkpoint shapes they compare on,
 and random-weight ``transformers`` models built from them."""
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -31,3 +32,12 @@ def hf_model(cls, cfg, **extra):
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.05)
     return model
+
+
+def at_real_positions(ref, mask):
+    """A per-position reference output ``(batch, seq, ...)`` with its padded positions (mask 0)
+    set to zero: what lucid returns there, since a padded batch runs packed and padding is
+    never computed. Comparing against it checks the real positions and the zeros at once."""
+    ref = ref.detach().numpy() if hasattr(ref, "detach") else np.asarray(ref)
+    keep = np.asarray(mask).astype(bool)
+    return np.where(keep.reshape(keep.shape + (1,) * (ref.ndim - 2)), ref, 0).astype(ref.dtype)

@@ -408,6 +408,14 @@ class TaskModel(SharedMethods, PretrainedMixin, nn.Module):
         return self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
                          position_ids=position_ids, inputs_embeds=inputs_embeds)
 
+    def _token_outputs(self, head, input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds):
+        """``head`` on every real token's last hidden state, laid out ``(batch, seq, ...)``: with
+        a packed batch (:attr:`BERT.packing`) the head skips the padding, whose outputs are zeros."""
+        rows, packing = self.bert.hidden_rows(input_ids, attention_mask, token_type_ids, position_ids,
+                                              inputs_embeds)
+        out = head(rows)
+        return out if packing is None else packing.unpack(out)
+
     def _encode(self, tokenizer, text_a, text_b, device, max_length, special_tokens_mask=False) -> dict:
         """The id tensors of a ``*_from_text`` call, on the device :func:`resolve_device`
         picks; ``max_length`` None means the longest input the model takes."""

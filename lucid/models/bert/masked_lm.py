@@ -81,8 +81,7 @@ class BERTForMaskedLM(TaskModel):
             position_ids: positions (default ``0..seq-1``).
             inputs_embeds: ``(batch, seq, hidden)`` word embeddings instead of ``input_ids``.
         """
-        sequence_output, _ = self._backbone(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
-        return self.cls(sequence_output)
+        return self._token_outputs(self.cls, input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
 
     def _check_labels(self, labels, shape, ignore_index):
         """The token-id ``labels`` (``(batch, seq)``, or flat ``(batch*seq,)`` as the original took

@@ -18,6 +18,7 @@ from ..._tensor import Tensor
 from ...nn import functional as F
 from ...nn.kv_cache import KVCache
 from ...ops.shape import concatenate
+from ._packing import Packing
 from ._task import SharedMethods, mask_array
 from .checkpoint import PretrainedMixin
 from .config import BERTConfig
@@ -163,16 +164,19 @@ class BERTEmbeddings(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.max_position_embeddings = config.max_position_embeddings
 
-    def forward(self, input_ids=None, token_type_ids=None, position_ids=None, inputs_embeds=None, past_length=0):
-        if inputs_embeds is None:
-            inputs_embeds = self.word_embeddings(input_ids)
-        seq_len = inputs_embeds.shape[1]
+    def forward(self, input_ids=None, token_type_ids=None, position_ids=None, inputs_embeds=None, past_length=0,
+                packing=None):
+        seq_len = (input_ids if inputs_embeds is None else inputs_embeds).shape[1]
         end = past_length + seq_len  # a decoder's new positions follow the cached ones
         if end > self.max_position_embeddings:
             cached = f" after {past_length} cached positions" if past_length else ""
             raise ValueError(
                 f"sequence length {seq_len}{cached} exceeds max_position_embeddings={self.max_position_embeddings}"
             )
+        if packing is not None:
+            return self._packed(input_ids, token_type_ids, position_ids, inputs_embeds, packing)
+        if inputs_embeds is None:
+            inputs_embeds = self.word_embeddings(input_ids)
         # Default ids index contiguous rows, so a slice (a view, cheap backward) replaces the lookup.
         if token_type_ids is None:
             embeddings = inputs_embeds + self.token_type_embeddings.weight[0:1]
@@ -182,6 +186,20 @@ class BERTEmbeddings(nn.Module):
             embeddings = embeddings + self.position_embeddings.weight[past_length:end]
         else:
             embeddings = embeddings + self.position_embeddings(position_ids)
+        return self.dropout(self.LayerNorm(embeddings))
+
+    def _packed(self, input_ids, token_type_ids, position_ids, inputs_embeds, packing):
+        """The embeddings of the real tokens only, ``(tokens, hidden)``."""
+        if inputs_embeds is None:
+            embeddings = self.word_embeddings(packing.ids(input_ids))
+        else:
+            embeddings = packing.pack(inputs_embeds)
+        if token_type_ids is None:
+            embeddings = embeddings + self.token_type_embeddings.weight[0:1]
+        else:
+            embeddings = embeddings + self.token_type_embeddings(packing.ids(token_type_ids))
+        positions = packing.positions if position_ids is None else packing.ids(position_ids)
+        embeddings = embeddings + self.position_embeddings(positions)
         return self.dropout(self.LayerNorm(embeddings))
 
 
@@ -223,7 +241,9 @@ class BERTSelfAttention(nn.Module):
     def _keys_values(self, states):
         return self._split(self.key(states)), self._split(self.value(states))
 
-    def forward(self, hidden_states, attention_mask=None, key_value_states=None, cache=None):
+    def forward(self, hidden_states, attention_mask=None, key_value_states=None, cache=None, packing=None):
+        if packing is not None:
+            return self._packed(hidden_states, packing)
         b, s, _ = hidden_states.shape
         q = self._split(self.query(hidden_states))
         if key_value_states is None:
@@ -237,6 +257,14 @@ class BERTSelfAttention(nn.Module):
         p = self.dropout.p if self.training else 0.0
         ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attention_mask, dropout_p=p)
         return ctx.transpose(0, 2, 1, 3).reshape(b, s, self.all_head_size)
+
+    def _packed(self, rows, packing):
+        """Self-attention of packed ``(tokens, hidden)`` rows, each sequence over its own tokens."""
+        t = rows.shape[0]
+        q, k, v = (lin(rows).reshape(t, self.num_attention_heads, self.attention_head_size)
+                   for lin in (self.query, self.key, self.value))
+        p = self.dropout.p if self.training else 0.0
+        return F.packed_attention(q, k, v, packing.offsets, dropout_p=p).reshape(t, self.all_head_size)
 
 
 class _DenseResidualNorm(nn.Module):
@@ -269,8 +297,8 @@ class BERTAttention(nn.Module):
         self.self = BERTSelfAttention(config, layer_idx)
         self.output = BERTSelfOutput(config)
 
-    def forward(self, hidden_states, attention_mask=None, key_value_states=None, cache=None):
-        return self.output(self.self(hidden_states, attention_mask, key_value_states, cache), hidden_states)
+    def forward(self, hidden_states, attention_mask=None, key_value_states=None, cache=None, packing=None):
+        return self.output(self.self(hidden_states, attention_mask, key_value_states, cache, packing), hidden_states)
 
 
 class BERTIntermediate(nn.Module):
@@ -318,15 +346,17 @@ class BERTLayer(nn.Module):
         self.chunk_size_feed_forward = config.chunk_size_feed_forward
 
     def forward(self, hidden_states, attention_mask=None, encoder_hidden_states=None, encoder_attention_mask=None,
-                cache=None):
-        attention_output = self.attention(hidden_states, attention_mask, cache=cache)
+                cache=None, packing=None):
+        attention_output = self.attention(hidden_states, attention_mask, cache=cache, packing=packing)
         if encoder_hidden_states is not None:
             attention_output = self.crossattention(attention_output, encoder_attention_mask,
                                                    encoder_hidden_states, cache)
         n = self.chunk_size_feed_forward
-        if n and attention_output.shape[1] > n:
-            chunks = [attention_output[:, i:i + n] for i in range(0, attention_output.shape[1], n)]
-            return concatenate([self._feed_forward(c) for c in chunks], axis=1)
+        axis = 0 if packing is not None else 1  # packed rows are (tokens, hidden)
+        if n and attention_output.shape[axis] > n:
+            index = (slice(None),) * axis
+            chunks = [attention_output[index + (slice(i, i + n),)] for i in range(0, attention_output.shape[axis], n)]
+            return concatenate([self._feed_forward(c) for c in chunks], axis=axis)
         return self._feed_forward(attention_output)
 
     def _feed_forward(self, attention_output):
@@ -341,9 +371,10 @@ class BERTEncoder(nn.Module):
         self.layer = nn.ModuleList([BERTLayer(config, i) for i in range(config.num_hidden_layers)])
 
     def forward(self, hidden_states, attention_mask=None, encoder_hidden_states=None, encoder_attention_mask=None,
-                cache=None):
+                cache=None, packing=None):
         for layer in self.layer:
-            hidden_states = layer(hidden_states, attention_mask, encoder_hidden_states, encoder_attention_mask, cache)
+            hidden_states = layer(hidden_states, attention_mask, encoder_hidden_states, encoder_attention_mask, cache,
+                                  packing)
         return hidden_states
 
 
@@ -403,6 +434,10 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
     """
 
     _hf_architecture = "BertModel"
+    #: Run padded batches packed (a lucid addition; class-wide, or per model instance): with a
+    #: 2-D ``attention_mask`` that marks padding, only the real tokens are computed and padded
+    #: positions of the outputs are zeros. False computes every position, as Hugging Face does.
+    packing = True
 
     def __init__(self, config: BERTConfig, *, add_pooling_layer: bool | None = None):
         super().__init__()
@@ -495,6 +530,35 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None, *, encoder_hidden_states=None, encoder_attention_mask=None,
                 past_key_values=None, use_cache=None):
+        hidden, packing = self.hidden_rows(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds,
+                                           encoder_hidden_states=encoder_hidden_states,
+                                           encoder_attention_mask=encoder_attention_mask,
+                                           past_key_values=past_key_values, use_cache=use_cache)
+        if packing is None:
+            return hidden, self.pooler(hidden) if self.pooler is not None else None
+        pooled_output = self.pooler(packing.firsts(hidden).unsqueeze(1)) if self.pooler is not None else None
+        return packing.unpack(hidden), pooled_output
+
+    def hidden_rows(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                    inputs_embeds=None, *, encoder_hidden_states=None, encoder_attention_mask=None,
+                    past_key_values=None, use_cache=None, pack=None):
+        """The last hidden states as :meth:`forward` computes them, before they are laid out
+        as ``(batch, seq, hidden)``: ``(rows, packing)``. With packing (see :attr:`packing`),
+        ``rows`` are the real tokens' ``(tokens, hidden)`` states and ``packing`` a
+        :class:`~lucid.models.bert._packing.Packing` that puts them back in place
+        (``packing.unpack(rows)``); otherwise ``rows`` is the ``(batch, seq, hidden)`` output
+        and ``packing`` None. Token-wise heads run on the rows, so they skip padding too.
+        ``pack=False`` computes every position for this call (None: :attr:`packing` decides).
+
+        Example:
+            >>> import lucid
+            >>> from lucid.models import BERT, BERTConfig
+            >>> model = BERT(BERTConfig.tiny(vocab_size=30)).eval()
+            >>> rows, packing = model.hidden_rows(lucid.tensor([[2, 5, 0], [2, 0, 0]]),
+            ...                                   attention_mask=lucid.tensor([[1, 1, 0], [1, 0, 0]]))
+            >>> rows.shape, packing.unpack(rows).shape
+            ((3, 128), (2, 3, 128))
+        """
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids and inputs_embeds")
         cfg = self.config
@@ -524,13 +588,15 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
         self._check_ids(input_ids, "input_ids", cfg.vocab_size, "vocab_size")
         self._check_ids(token_type_ids, "token_type_ids", cfg.type_vocab_size, "type_vocab_size", (b, s))
         self._check_ids(position_ids, "position_ids", cfg.max_position_embeddings, "max_position_embeddings", (b, s))
+        pack = self.packing if pack is None else pack
+        packing = Packing.of(attention_mask, b, s, self.device) if pack and not cfg.is_decoder else None
         hidden = self.embeddings(input_ids=input_ids, token_type_ids=token_type_ids, position_ids=position_ids,
-                                 inputs_embeds=inputs_embeds, past_length=past)
+                                 inputs_embeds=inputs_embeds, past_length=past, packing=packing)
+        if packing is not None:
+            return self.encoder(hidden, packing=packing), packing
         if cfg.is_decoder:
             mask = causal_attention_mask(attention_mask, b, s, past, hidden.dtype, self.device)
         else:
             mask = extended_attention_mask(attention_mask, b, s, hidden.dtype, self.device)
         states, states_mask = self._encoder_states(encoder_hidden_states, encoder_attention_mask, b, s, hidden.dtype)
-        sequence_output = self.encoder(hidden, mask, states, states_mask, cache)
-        pooled_output = self.pooler(sequence_output) if self.pooler is not None else None
-        return sequence_output, pooled_output
+        return self.encoder(hidden, mask, states, states_mask, cache), None

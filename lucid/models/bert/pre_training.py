@@ -73,9 +73,11 @@ class BERTForPreTraining(TiedLMHead, TaskModel):
                 inputs_embeds=None):
         """``(prediction_scores, seq_relationship_score)``: vocabulary logits ``(batch, seq,
         vocab_size)`` and next-sentence logits ``(batch, 2)``; arguments as in :meth:`BERT.forward`."""
-        sequence_output, pooled = self._backbone(input_ids, attention_mask, token_type_ids, position_ids,
-                                                 inputs_embeds)
-        return self.cls(sequence_output, pooled)
+        rows, packing = self.bert.hidden_rows(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
+        if packing is None:
+            return self.cls(rows, self.bert.pooler(rows))
+        scores, pooled = self.cls(rows, self.bert.pooler(packing.firsts(rows).unsqueeze(1)))  # the MLM head skips padding
+        return packing.unpack(scores), pooled
 
     # ---- one backbone pass, both heads --------------------------------------------------------
     def _scores(self, mlm_labels, nsp_labels, enc, ignore_index):

@@ -143,7 +143,10 @@ class BERTForQuestionAnswering(TaskModel):
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None):
         """``(start_logits, end_logits)``, each ``(batch, seq)``; arguments as in :meth:`BERT.forward`."""
-        sequence_output, _ = self._backbone(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
+        # every position is computed (no packing): the span softmax of Hugging Face's loss runs over the
+        # padded positions too
+        sequence_output, _ = self.bert.hidden_rows(input_ids, attention_mask, token_type_ids, position_ids,
+                                                   inputs_embeds, pack=False)
         logits = self.qa_outputs(sequence_output)
         return logits[..., 0], logits[..., 1]
 

@@ -129,8 +129,8 @@ class BERTForTokenClassification(TaskModel):
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None):
         """Per-position logits ``(batch, seq, num_labels)``; arguments as in :meth:`BERT.forward`."""
-        sequence_output, _ = self._backbone(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
-        return self.classifier(sequence_output)
+        return self._token_outputs(self.classifier, input_ids, attention_mask, token_type_ids, position_ids,
+                                   inputs_embeds)
 
     def get_loss(self, labels, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                  inputs_embeds=None, *, ignore_index=IGNORE_INDEX, reduction="mean"):

@@ -111,6 +111,53 @@ def _softmax_block(rows, mbuf):
     rows *= m
 
 
+def forward_block(qb, kb, vb, outb, s, bias, keep, inv_keep, sc, qs, pd, mbuf):
+    """One block of heads, ``(n, L, E)`` views: ``outb = dropout(softmax(qb kb^T sc + bias)) vb``.
+    ``s`` (contiguous ``(n, L, S)``) ends up holding the probabilities before dropout; ``qs``,
+    ``pd`` (when ``keep`` is given) and ``mbuf`` are scratch of the block's shapes."""
+    np.multiply(qb, sc, out=qs)  # scaling (L, E) is cheaper than (L, S); contiguous for the GEMM
+    np.matmul(qs, np.swapaxes(kb, -1, -2), out=s)
+    if bias is not None:
+        s += bias
+    _softmax_block(s.reshape(-1, s.shape[-1]), mbuf)
+    if keep is not None:
+        np.multiply(s, keep, out=pd)
+        pd *= inv_keep
+    else:
+        pd = s
+    np.matmul(pd, vb, out=outb)
+
+
+def backward_block(gb, qb, kb, vb, p, keep, inv_keep, sc, gq, gk, gv, ga, pd, qs):
+    """Gradients of one block of heads into the views ``gq``/``gk``/``gv`` (None: not
+    wanted), from the output gradient ``gb`` and the saved probabilities ``p``; ``ga``, ``pd``
+    (with ``keep``) and ``qs`` are scratch of the block's shapes."""
+    if gv is not None:
+        if keep is not None:
+            np.multiply(p, keep, out=pd)
+            pd *= inv_keep
+        else:
+            pd = p
+        np.matmul(np.swapaxes(pd, -1, -2), gb, out=gv)
+    if gq is None and gk is None:
+        return
+    np.matmul(gb, np.swapaxes(vb, -1, -2), out=ga)  # gradient w.r.t. the kept probabilities
+    if keep is not None:
+        ga *= keep
+        ga *= inv_keep
+    S = p.shape[-1]
+    rows, prow = ga.reshape(-1, S), p.reshape(-1, S)
+    dot = rowdot(np, rows, prow)
+    rows -= dot[:, None]
+    rows *= prow  # now the gradient w.r.t. the (scaled, masked) scores
+    if gq is not None:
+        np.matmul(ga, kb, out=gq)
+        gq *= sc
+    if gk is not None:
+        np.multiply(qb, sc, out=qs)
+        np.matmul(np.swapaxes(ga, -1, -2), qs, out=gk)
+
+
 def _blocked_forward(q, k, v, bias, keep, inv_keep, scale, save):
     """Attention over blocks of heads; returns ``(out, p or None)`` (``p``: the
     probabilities before dropout, kept only when ``save``)."""
@@ -130,19 +177,9 @@ def _blocked_forward(q, k, v, bias, keep, inv_keep, scale, save):
 
     def block(idx, n, buf):
         qs, sbuf, dbuf, mbuf = buf
-        qs = qs[:n]
-        np.multiply(q[idx], sc, out=qs)  # scaling (L, E) is cheaper than (L, S); contiguous for the GEMM
         s = p_all[idx] if save else sbuf[:n]
-        np.matmul(qs, np.swapaxes(k[idx], -1, -2), out=s)
-        if biasb is not None:
-            s += biasb[idx]
-        _softmax_block(s.reshape(-1, S), mbuf)
-        pd = s
-        if keep is not None:
-            pd = dbuf[:n]
-            np.multiply(s, keep[idx], out=pd)
-            pd *= inv_keep
-        np.matmul(pd, v[idx], out=out[idx])
+        forward_block(q[idx], k[idx], v[idx], out[idx], s, None if biasb is None else biasb[idx],
+                      None if keep is None else keep[idx], inv_keep, sc, qs[:n], dbuf[:n], mbuf[: n * L])
 
     _run(plan, block, scratch)
     return out, p_all
@@ -150,7 +187,7 @@ def _blocked_forward(q, k, v, bias, keep, inv_keep, scale, save):
 
 def _blocked_backward(g, q, k, v, p_all, keep, inv_keep, scale, want_q, want_k, want_v):
     lead, L, E = q.shape[:-2], q.shape[-2], q.shape[-1]
-    S, Ev = k.shape[-2], v.shape[-1]
+    S = k.shape[-2]
     ct = q.dtype
     plan = _Plan(lead, L, S)
     gq = np.empty_like(q) if want_q else None
@@ -164,33 +201,9 @@ def _blocked_backward(g, q, k, v, p_all, keep, inv_keep, scale, want_q, want_k, 
 
     def block(idx, n, buf):
         abuf, dbuf, qbuf = buf
-        gb, p = g[idx], p_all[idx]
-        if want_v:
-            pd = p
-            if keep is not None:
-                pd = dbuf[:n]
-                np.multiply(p, keep[idx], out=pd)
-                pd *= inv_keep
-            np.matmul(np.swapaxes(pd, -1, -2), gb, out=gv[idx])
-        if not (want_q or want_k):
-            return
-        ga = abuf[:n]
-        np.matmul(gb, np.swapaxes(v[idx], -1, -2), out=ga)  # gradient w.r.t. the kept probabilities
-        if keep is not None:
-            ga *= keep[idx]
-            ga *= inv_keep
-        rows, prow = ga.reshape(-1, S), p.reshape(-1, S)
-        dot = rowdot(np, rows, prow)
-        rows -= dot[:, None]
-        rows *= prow  # now the gradient w.r.t. the (scaled, masked) scores
-        if want_q:
-            out = gq[idx]
-            np.matmul(ga, k[idx], out=out)
-            out *= sc
-        if want_k:
-            qs = qbuf[:n]
-            np.multiply(q[idx], sc, out=qs)
-            np.matmul(np.swapaxes(ga, -1, -2), qs, out=gk[idx])
+        backward_block(g[idx], q[idx], k[idx], v[idx], p_all[idx], None if keep is None else keep[idx], inv_keep,
+                       sc, None if gq is None else gq[idx], None if gk is None else gk[idx],
+                       None if gv is None else gv[idx], abuf[:n], dbuf[:n], qbuf[:n])
 
     _run(plan, block, scratch)
     return gq, gk, gv

@@ -69,15 +69,17 @@ def test_mask_forms_agree(tiny, random_ids):
     for mask in (m2.astype(bool), m2.astype(np.float32), m2.tolist()):
         np.testing.assert_array_equal(_seq(model, input_ids=ids, attention_mask=mask if isinstance(mask, list) else
                                            lucid.tensor(mask)), ref)
+    # a 2-D padding mask runs packed (zeros at padding); 3-D/4-D masks compute every position
+    real = m2[..., None]
     m3 = np.repeat(m2[:, None, :], 6, axis=1)
-    np.testing.assert_allclose(_seq(model, input_ids=ids, attention_mask=lucid.tensor(m3)), ref, atol=1e-6)
+    np.testing.assert_allclose(_seq(model, input_ids=ids, attention_mask=lucid.tensor(m3)) * real, ref, atol=1e-6)
     m4 = m3[:, None].astype(bool)
-    np.testing.assert_allclose(_seq(model, input_ids=ids, attention_mask=lucid.tensor(m4)), ref, atol=1e-6)
+    np.testing.assert_allclose(_seq(model, input_ids=ids, attention_mask=lucid.tensor(m4)) * real, ref, atol=1e-6)
     additive = np.where(m4, 0.0, np.finfo(np.float32).min).astype(np.float32)
-    np.testing.assert_allclose(_seq(model, input_ids=ids, attention_mask=lucid.tensor(additive)), ref, atol=1e-6)
+    np.testing.assert_allclose(_seq(model, input_ids=ids, attention_mask=lucid.tensor(additive)) * real, ref, atol=1e-6)
     # -10000, the value of older BERT code, is close enough to act as a mask too
     additive = np.where(m4, 0.0, -10000.0).astype(np.float32)
-    np.testing.assert_allclose(_seq(model, input_ids=ids, attention_mask=lucid.tensor(additive)), ref, atol=1e-5)
+    np.testing.assert_allclose(_seq(model, input_ids=ids, attention_mask=lucid.tensor(additive)) * real, ref, atol=1e-5)
     unmasked = _seq(model, input_ids=ids)
     assert np.abs(unmasked - ref).max() > 1e-3  # the mask does change something
 

@@ -1,0 +1,198 @@
+"""Packed execution of padded batches: every task class gives, at real positions, the outputs,
+losses and gradients of the padded computation (``BERT.packing = False``), reads zeros at
+padded positions, and packs only where the result is the same."""
+
+import numpy as np
+import pytest
+
+import lucid
+from lucid.models import (BERT, BERTConfig, BERTForMaskedLM, BERTForNextSentencePrediction, BERTForPreTraining,
+                          BERTForQuestionAnswering, BERTForSentenceEmbedding, BERTForSequenceClassification,
+                          BERTForTokenClassification)
+from lucid.models.bert._packing import Packing
+
+CFG = dict(vocab_size=40, hidden_size=16, num_hidden_layers=2, num_attention_heads=4, intermediate_size=24,
+           max_position_embeddings=24, type_vocab_size=2)
+
+
+def _inputs(seed=0, batch=4, seq=9):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(3, CFG["vocab_size"], size=(batch, seq))
+    mask = np.ones((batch, seq), np.int64)
+    for row, n in enumerate([seq, 5, 1, 7][:batch]):
+        mask[row, n:] = 0
+    ids[mask == 0] = 0
+    types = (np.arange(seq)[None] >= 3).astype(np.int64).repeat(batch, 0)
+    return ids, mask, types
+
+
+def _model(cls, dropout=0.0, **kw):
+    lucid.random.seed(0)
+    cfg = BERTConfig(**CFG, hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout, **kw)
+    model = cls(cfg).double()
+    with lucid.no_grad():  # no parameter trivially 0 or 1
+        for p in model.parameters():
+            p.data += np.random.default_rng(p.size).standard_normal(p.shape) * 0.05
+    return model
+
+
+def _both(model, fn):
+    """``fn(model)`` with packing on, then off, and the parameter gradients after each."""
+    results = []
+    for pack in (True, False):
+        model.zero_grad()
+        model._bert().packing = pack
+        out = fn(model)
+        grads = {n: None if p.grad is None else np.array(p.grad) for n, p in model.named_parameters()}
+        results.append((out, grads))
+    model._bert().packing = True
+    return results
+
+
+def _per_position(a, mask):
+    keep = mask.astype(bool).reshape(mask.shape + (1,) * (a.ndim - 2))
+    return np.where(keep, a, 0)
+
+
+def _loss_fn(cls, ids, mask, types):
+    kw = dict(input_ids=lucid.tensor(ids), attention_mask=lucid.tensor(mask), token_type_ids=lucid.tensor(types))
+    rng = np.random.default_rng(3)
+    tokens = np.where(mask == 1, rng.integers(0, CFG["vocab_size"], ids.shape), -100)
+    if cls is BERTForMaskedLM:
+        return lambda m: m.get_loss(lucid.tensor(tokens), **kw)
+    if cls is BERTForTokenClassification:
+        return lambda m: m.get_loss(lucid.tensor(np.where(mask == 1, tokens % 2, -100)), **kw)
+    if cls is BERTForPreTraining:
+        return lambda m: m.get_loss(lucid.tensor(tokens), lucid.tensor([0, 1, 1, 0]), **kw)
+    if cls is BERTForSentenceEmbedding:
+        return lambda m: (m(**kw) ** 2).sum()
+    return lambda m: m.get_loss(lucid.tensor([0, 1, 1, 0]), **kw)
+
+
+@pytest.mark.parametrize("cls", [BERTForMaskedLM, BERTForSequenceClassification, BERTForTokenClassification,
+                                 BERTForPreTraining, BERTForNextSentencePrediction, BERTForSentenceEmbedding])
+def test_task_outputs_losses_and_gradients_equal_the_padded_computation(cls):
+    ids, mask, types = _inputs()
+    model = _model(cls).train()
+    kw = dict(input_ids=lucid.tensor(ids), attention_mask=lucid.tensor(mask), token_type_ids=lucid.tensor(types))
+    (packed, _), (padded, _) = _both(model, lambda m: m(**kw))
+    packed = packed if isinstance(packed, tuple) else (packed,)
+    padded = padded if isinstance(padded, tuple) else (padded,)
+    for a, b in zip(packed, padded):
+        a, b = a.numpy(), b.numpy()
+        if a.ndim == 3:  # per position: equal where real, zeros where padded
+            b = _per_position(b, mask)
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    (loss_p, grads_p), (loss_d, grads_d) = _both(model, _loss_fn(cls, ids, mask, types))
+    np.testing.assert_allclose(float(loss_p), float(loss_d), rtol=1e-11)
+    assert grads_p.keys() == grads_d.keys()
+    for name in grads_p:
+        if grads_d[name] is None:
+            assert grads_p[name] is None, name
+        else:
+            np.testing.assert_allclose(grads_p[name], grads_d[name], rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_backbone_hidden_states_and_inputs_embeds_gradient():
+    ids, mask, _ = _inputs(seed=1)
+    model = _model(BERT).train()
+    emb = np.random.default_rng(2).standard_normal(ids.shape + (CFG["hidden_size"],))
+    pos = np.array([[0, 2, 1, 3, 4, 5, 6, 8, 7]])  # (1, seq): broadcast over the batch
+
+    def run(m):
+        x = lucid.tensor(emb, requires_grad=True)
+        seq, pooled = m(inputs_embeds=x, attention_mask=lucid.tensor(mask), position_ids=lucid.tensor(pos))
+        real = lucid.tensor(mask[..., None].astype(np.float64))
+        (((seq * real) ** 2).sum() + pooled.sum()).backward()  # a function of the real positions
+        return seq.numpy(), pooled.numpy(), x.grad
+
+    (packed, gp), (padded, gd) = _both(model, run)
+    np.testing.assert_allclose(packed[0], _per_position(padded[0], mask), atol=1e-12)
+    np.testing.assert_allclose(packed[1], padded[1], atol=1e-12)
+    # the padded embeddings' gradient: none packed (never read); the padded computation's real
+    # positions do not depend on them either (their keys have no weight)
+    np.testing.assert_allclose(packed[2], _per_position(padded[2], mask), atol=1e-11)
+    assert not packed[2][mask == 0].any()
+    assert gp["embeddings.word_embeddings.weight"] is gd["embeddings.word_embeddings.weight"] is None
+    for name in gp:
+        if gd[name] is not None:
+            np.testing.assert_allclose(gp[name], gd[name], rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_chunked_feed_forward_packs_too():
+    ids, mask, types = _inputs(seed=4)
+    model = _model(BERT, chunk_size_feed_forward=3).eval()
+    (packed, _), (padded, _) = _both(model, lambda m: m(lucid.tensor(ids), lucid.tensor(mask))[0].numpy())
+    np.testing.assert_allclose(packed, _per_position(padded, mask), atol=1e-12)
+
+
+def test_question_answering_computes_every_position():
+    ids, mask, types = _inputs(seed=5)
+    model = _model(BERTForQuestionAnswering).eval()
+    kw = dict(input_ids=lucid.tensor(ids), attention_mask=lucid.tensor(mask), token_type_ids=lucid.tensor(types))
+    (packed, _), (padded, _) = _both(model, lambda m: [t.numpy() for t in m(**kw)])
+    for a, b in zip(packed, padded):
+        np.testing.assert_array_equal(a, b)  # HF's span loss reads the padded logits too
+    assert np.abs(packed[0][mask == 0]).min() > 0
+
+
+def test_dropout_runs_packed_and_one_seed_reproduces_it():
+    ids, mask, types = _inputs(seed=6)
+    model = _model(BERTForSequenceClassification, dropout=0.3).train()
+    kw = dict(input_ids=lucid.tensor(ids), attention_mask=lucid.tensor(mask))
+    losses = []
+    for _ in range(2):
+        lucid.random.seed(11)
+        model.zero_grad()
+        loss = model.get_loss(lucid.tensor([0, 1, 1, 0]), **kw)
+        loss.backward()
+        losses.append((float(loss), np.array(model.bert.encoder.layer[0].attention.self.query.weight.grad)))
+    assert losses[0][0] == losses[1][0]
+    np.testing.assert_array_equal(losses[0][1], losses[1][1])
+    model.eval()
+    with lucid.no_grad():
+        lucid.random.seed(12)
+        eval_loss = float(model.get_loss(lucid.tensor([0, 1, 1, 0]), **kw))
+    assert eval_loss != losses[0][0]  # train mode dropped something
+
+
+@pytest.mark.parametrize("mask,packs", [
+    (None, False),
+    ([[1, 1, 1], [1, 1, 0]], True),
+    ([[1, 1, 1], [1, 1, 1]], False),  # no padding: nothing to skip
+    ([[0, 1, 1], [1, 1, 0]], False),  # left padding: the pooler reads a padded position 0
+    ([[1, 0, 1], [1, 1, 0]], True),  # holes are fine: each sequence attends to its real tokens
+    ([[[1, 1, 1]] * 3, [[1, 1, 0]] * 3], False),  # a 3-D mask is not a padding mask
+])
+def test_which_batches_pack(mask, packs):
+    m = None if mask is None else lucid.tensor(mask)
+    assert (Packing.of(m, 2, 3, "cpu") is not None) == packs
+    model = _model(BERT).eval()
+    rows, packing = model.hidden_rows(lucid.tensor([[5, 6, 7], [5, 6, 0]]), attention_mask=m)
+    assert (packing is not None) == packs
+    assert rows.shape == ((5 if mask[0][1] else 4,) + (16,) if packs else (2, 3, 16))
+
+
+def test_holes_in_the_mask_equal_the_padded_computation():
+    ids, _, _ = _inputs(seed=8, batch=2, seq=6)
+    mask = np.array([[1, 0, 1, 1, 0, 1], [1, 1, 1, 0, 0, 0]])
+    model = _model(BERT).eval()
+    (packed, _), (padded, _) = _both(model, lambda m: [t.numpy() for t in m(lucid.tensor(ids), lucid.tensor(mask))])
+    np.testing.assert_allclose(packed[0], _per_position(padded[0], mask), atol=1e-12)
+    np.testing.assert_allclose(packed[1], padded[1], atol=1e-12)
+
+
+def test_decoder_never_packs():
+    model = _model(BERT, is_decoder=True).eval()
+    ids, mask, _ = _inputs(seed=9)
+    _, packing = model.hidden_rows(lucid.tensor(ids), attention_mask=lucid.tensor(mask))
+    assert packing is None
+
+
+def test_packed_forward_on_the_gpu_equals_the_cpu(device):
+    ids, mask, types = _inputs(seed=10)
+    model = _model(BERTForMaskedLM).float().eval()
+    cpu = model(lucid.tensor(ids), lucid.tensor(mask)).numpy()
+    model.to(device)
+    got = model(lucid.tensor(ids, device=device), lucid.tensor(mask, device=device)).numpy()
+    np.testing.assert_allclose(got, cpu, atol=2e-5)
