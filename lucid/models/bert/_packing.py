@@ -37,6 +37,7 @@ class Packing:
     def __init__(self, keep):
         xp = _backend.xp_of(keep)
         self.batch, self.seq = keep.shape
+        self.keep = keep
         self.index = xp.flatnonzero(keep)
         lengths = _backend.to_numpy(keep.sum(axis=1))
         self.offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
@@ -84,6 +85,12 @@ class Packing:
         """``(tokens, ...)`` -> ``(batch, seq, ...)`` with zeros at padded positions (differentiable)."""
         out = put_rows(rows, self.index, self.batch * self.seq)
         return out.reshape((self.batch, self.seq) + rows.shape[1:])
+
+    def additive_mask(self, dtype):
+        """The padded layout's additive attention mask, ``(batch, 1, 1, seq)``."""
+        xp = _backend.xp_of(self.keep)
+        lowest = np.finfo(dtype).min
+        return Tensor._wrap(xp.where(self.keep, dtype.type(0), dtype.type(lowest)).astype(dtype)[:, None, None, :])
 
     def firsts(self, rows):
         """Each sequence's first row (position 0, a real token), ``(batch, ...)``."""

@@ -258,6 +258,25 @@ class BERTSelfAttention(nn.Module):
         ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attention_mask, dropout_p=p)
         return ctx.transpose(0, 2, 1, 3).reshape(b, s, self.all_head_size)
 
+    def first_query(self, hidden_states, attention_mask=None, packing=None):
+        """Self-attention for each sequence's first query only: ``(batch, hidden)``. Keys and
+        values come from every position (the real tokens' rows when ``packing`` is given);
+        ``attention_mask`` is the additive mask of the padded layout."""
+        if packing is not None:
+            first = packing.firsts(hidden_states)
+            k, v = (self._split(packing.unpack(lin(hidden_states))) for lin in (self.key, self.value))
+            attention_mask = packing.additive_mask(hidden_states.dtype)
+        else:
+            first = hidden_states[:, 0]
+            k, v = self._keys_values(hidden_states)
+            if attention_mask is not None and attention_mask.shape[2] > 1:
+                attention_mask = attention_mask[:, :, :1]  # the first query's row
+        b = first.shape[0]
+        q = self.query(first).reshape(b, self.num_attention_heads, 1, self.attention_head_size)
+        p = self.dropout.p if self.training else 0.0
+        ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attention_mask, dropout_p=p)
+        return ctx.reshape(b, self.all_head_size)
+
     def _packed(self, rows, packing):
         """Self-attention of packed ``(tokens, hidden)`` rows, each sequence over its own tokens."""
         t = rows.shape[0]
@@ -359,6 +378,14 @@ class BERTLayer(nn.Module):
             return concatenate([self._feed_forward(c) for c in chunks], axis=axis)
         return self._feed_forward(attention_output)
 
+    def first_tokens(self, hidden_states, attention_mask=None, packing=None):
+        """The layer's output at each sequence's first position only, ``(batch, hidden)``: all
+        that a pooler reads from the last layer (an encoder layer without cross-attention)."""
+        attention = self.attention
+        first = packing.firsts(hidden_states) if packing is not None else hidden_states[:, 0]
+        attention_output = attention.output(attention.self.first_query(hidden_states, attention_mask, packing), first)
+        return self._feed_forward(attention_output)
+
     def _feed_forward(self, attention_output):
         return self.output(self.intermediate(attention_output), attention_output)
 
@@ -371,8 +398,11 @@ class BERTEncoder(nn.Module):
         self.layer = nn.ModuleList([BERTLayer(config, i) for i in range(config.num_hidden_layers)])
 
     def forward(self, hidden_states, attention_mask=None, encoder_hidden_states=None, encoder_attention_mask=None,
-                cache=None, packing=None):
-        for layer in self.layer:
+                cache=None, packing=None, first_only=False):
+        last = len(self.layer) - 1 if first_only else None  # the last layer: first positions only
+        for i, layer in enumerate(self.layer):
+            if i == last:
+                return layer.first_tokens(hidden_states, attention_mask, packing)
             hidden_states = layer(hidden_states, attention_mask, encoder_hidden_states, encoder_attention_mask, cache,
                                   packing)
         return hidden_states
@@ -559,6 +589,33 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
             >>> rows.shape, packing.unpack(rows).shape
             ((3, 128), (2, 3, 128))
         """
+        return self._run(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, encoder_hidden_states,
+                         encoder_attention_mask, past_key_values, use_cache, pack, False)
+
+    def pooled_output(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                      inputs_embeds=None):
+        """The pooled ``[CLS]`` features ``(batch, hidden)`` of :meth:`forward`, computing in
+        the last layer only what the pooler reads: the first position's query, attention output
+        and feed-forward (its keys and values still come from every real token).
+
+        Example:
+            >>> import lucid
+            >>> from lucid.models import BERT, BERTConfig
+            >>> model = BERT(BERTConfig.tiny(vocab_size=30)).eval()
+            >>> ids, mask = lucid.tensor([[2, 5, 7], [2, 6, 0]]), lucid.tensor([[1, 1, 1], [1, 1, 0]])
+            >>> float(abs(model.pooled_output(ids, mask) - model(ids, mask)[1]).max()) < 1e-6
+            True
+        """
+        if self.pooler is None:
+            raise ValueError("this model has no pooler (add_pooling_layer=False): there is no pooled output")
+        first = self._run(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, None, None, None,
+                          None, None, True)
+        return self.pooler(first.unsqueeze(1))
+
+    def _run(self, input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds, encoder_hidden_states,
+             encoder_attention_mask, past_key_values, use_cache, pack, first_only):
+        """:meth:`hidden_rows`; with ``first_only`` (no cache, no cross-attention), the last layer computes each
+        sequence's first position only and the ``(batch, hidden)`` rows are returned."""
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("pass exactly one of input_ids and inputs_embeds")
         cfg = self.config
@@ -593,10 +650,13 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
         hidden = self.embeddings(input_ids=input_ids, token_type_ids=token_type_ids, position_ids=position_ids,
                                  inputs_embeds=inputs_embeds, past_length=past, packing=packing)
         if packing is not None:
-            return self.encoder(hidden, packing=packing), packing
+            rows = self.encoder(hidden, packing=packing, first_only=first_only)
+            return rows if first_only else (rows, packing)
         if cfg.is_decoder:
             mask = causal_attention_mask(attention_mask, b, s, past, hidden.dtype, self.device)
         else:
             mask = extended_attention_mask(attention_mask, b, s, hidden.dtype, self.device)
         states, states_mask = self._encoder_states(encoder_hidden_states, encoder_attention_mask, b, s, hidden.dtype)
+        if first_only:
+            return self.encoder(hidden, mask, first_only=True)
         return self.encoder(hidden, mask, states, states_mask, cache), None

@@ -54,8 +54,8 @@ class BERTForNextSentencePrediction(TaskModel):
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None):
         """Next-sentence logits of shape ``(batch, 2)``; arguments as in :meth:`BERT.forward`."""
-        _, pooled = self._backbone(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
-        return self.cls(pooled)
+        return self.cls(self.bert.pooled_output(input_ids, attention_mask, token_type_ids, position_ids,
+                                                inputs_embeds))
 
     def get_loss(self, labels, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                  inputs_embeds=None, *, reduction="mean"):

@@ -80,8 +80,8 @@ class BERTForSequenceClassification(TaskModel):
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
                 inputs_embeds=None):
         """Class logits of shape ``(batch, num_labels)``; arguments as in :meth:`BERT.forward`."""
-        _, pooled = self._backbone(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
-        return self.classifier(pooled)
+        return self.classifier(self.bert.pooled_output(input_ids, attention_mask, token_type_ids, position_ids,
+                                                       inputs_embeds))
 
     def _problem_type(self, labels) -> str:
         """``config.extra["problem_type"]``, else Hugging Face's rule from ``num_labels`` and

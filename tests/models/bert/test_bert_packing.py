@@ -196,3 +196,38 @@ def test_packed_forward_on_the_gpu_equals_the_cpu(device):
     model.to(device)
     got = model(lucid.tensor(ids, device=device), lucid.tensor(mask, device=device)).numpy()
     np.testing.assert_allclose(got, cpu, atol=2e-5)
+
+
+@pytest.mark.parametrize("cls", [BERTForSequenceClassification, BERTForNextSentencePrediction])
+@pytest.mark.parametrize("pack", [True, False])
+def test_pooled_tasks_compute_only_the_first_position_in_the_last_layer(cls, pack):
+    """The classifier reads the pooled [CLS] features: its forward, loss and gradients equal those
+    of the full backbone's pooled output (every position of the last layer computed)."""
+    ids, mask, types = _inputs(seed=12)
+    model = _model(cls).train()
+    model.bert.packing = pack
+    kw = dict(input_ids=lucid.tensor(ids), attention_mask=lucid.tensor(mask), token_type_ids=lucid.tensor(types))
+    head = model.classifier if cls is BERTForSequenceClassification else model.cls
+    runs = []
+    for full in (False, True):
+        model.zero_grad()
+        logits = head(model.bert(**kw)[1]) if full else model(**kw)
+        (logits * lucid.tensor(np.arange(logits.size, dtype=np.float64).reshape(logits.shape))).sum().backward()
+        runs.append((logits.numpy(), {n: np.array(p.grad) for n, p in model.named_parameters() if p.grad is not None}))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-11, atol=1e-12)
+    assert runs[0][1].keys() == runs[1][1].keys()
+    for name, g in runs[0][1].items():
+        np.testing.assert_allclose(g, runs[1][1][name], rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_pooled_output_with_three_and_four_dimensional_masks_and_a_decoder():
+    ids, mask, _ = _inputs(seed=13)
+    model = _model(BERT).eval()
+    for m in (mask[:, None, :].repeat(ids.shape[1], 1), mask[:, None, None, :].astype(bool)):
+        np.testing.assert_allclose(model.pooled_output(lucid.tensor(ids), lucid.tensor(m)).numpy(),
+                                   model(lucid.tensor(ids), lucid.tensor(m))[1].numpy(), atol=1e-12)
+    decoder = _model(BERT, is_decoder=True).eval()
+    np.testing.assert_allclose(decoder.pooled_output(lucid.tensor(ids), lucid.tensor(mask)).numpy(),
+                               decoder(lucid.tensor(ids), lucid.tensor(mask))[1].numpy(), atol=1e-12)
+    with pytest.raises(ValueError, match="no pooler"):
+        _model(BERTForMaskedLM).bert.pooled_output(lucid.tensor(ids))
