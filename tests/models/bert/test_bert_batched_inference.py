@@ -215,3 +215,10 @@ def test_one_string_and_a_list_of_one(tiny, tokenizer):
     model = _model(BERTForTokenClassification, tiny)
     assert model.predict_token_labels_from_text(tokenizer, "the movie").shape == (1, 4)
     assert model.predict_token_labels_from_text(tokenizer, ["the movie"], batch_size=1).shape == (1, 4)
+
+
+def test_invalid_unicode_names_the_text(tiny, tokenizer):
+    model = _model(BERTForQuestionAnswering, tiny)
+    with pytest.raises(ValueError, match=r"text_pairs\[1\] is not valid Unicode: it holds the lone surrogate "
+                                         r"'\\udfff' at index 0"):
+        model.predict_spans_from_text(tokenizer, ["the", "a"], ["movie", "\udfff"])
