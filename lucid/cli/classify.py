@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 
-from lucid.data import TruncationWarning
 from lucid.models import BERTForSequenceClassification
 from lucid.models.bert.checkpoint import check_model_folder, label_names
 
-from .errors import PROG
-from .progress import log
+from .progress import show_progress
 from .readers import gather_texts
 from .session import load_pretrained, load_tokenizer, loading_notes, model_config, start
 
@@ -31,7 +29,8 @@ def _print(text, pair, probs, names, as_json):
 
 def run(args) -> int:
     """Print ``label<TAB>probability<TAB>text`` per text (``--json``: one object with every
-    class probability), the label names coming from the folder's ``config.json``. Texts are
+    class probability), the label names coming from the folder's ``config.json``. The texts run
+    ``--batch-size`` at a time, longest first (see :func:`show_progress` for the bar). Texts are
     truncated to ``--max-length`` tokens, by default to the length the model was fine-tuned
     with (``model_max_length`` in its ``tokenizer_config.json``, which ``finetune`` writes) or
     the model's maximum if that is smaller; one note at the end says how many were cut.
@@ -54,18 +53,11 @@ def run(args) -> int:
     model = load_pretrained(BERTForSequenceClassification, folder, args.device, head="classifier.",
                             allow_untrained_head=args.allow_untrained_head)
     names = label_names(model.config, model.num_labels)
-    has_pairs = any(b is not None for _, b in texts)
-    with loading_notes() as caught:
-        for start_at in range(0, len(texts), args.batch_size):
-            chunk = texts[start_at:start_at + args.batch_size]
-            a = [t for t, _ in chunk]
-            b = [p or "" for _, p in chunk] if has_pairs else None
-            probs = model.predict_proba_from_text(tokenizer, a, b, max_length=max_length).numpy()
-            for (text, pair), p in zip(chunk, probs):
-                _print(text, pair, p, names, args.json)
-        # one note for the whole run instead of one per batch
-        cut = [w for w in caught if isinstance(w.message, TruncationWarning)]
-        caught[:] = [w for w in caught if w not in cut]
-        if cut:
-            log(f"{PROG}: note: {TruncationWarning(sum(w.message.count for w in cut), len(texts), max_length)}")
+    a = [t for t, _ in texts]
+    b = [p or "" for _, p in texts] if any(p is not None for _, p in texts) else None
+    with loading_notes():  # a TruncationWarning (one per call) becomes the note
+        probs = model.predict_proba_from_text(tokenizer, a, b, max_length=max_length, batch_size=args.batch_size,
+                                              progress=show_progress(args, len(texts))).numpy()
+    for (text, pair), p in zip(texts, probs):
+        _print(text, pair, p, names, args.json)
     return 0

@@ -91,6 +91,14 @@ def _add_text_command(sub, name, help, description, texts_help, file_help, json_
     p.add_argument("--json", action="store_true", help=json_help)
     _add_head_check(p)
     _add_common(p)
+    return p
+
+
+def _add_progress(p):
+    """``--progress``: the batched prediction's bar, also off a terminal."""
+    p.add_argument("--progress", action="store_true",
+                   help="draw a progress bar on standard error (default: only on a terminal, when the texts fill "
+                   "more than one batch)")
 
 
 def _add_demo(sub):
@@ -113,18 +121,22 @@ def _add_fill_mask(sub):
                        "using a masked-LM checkpoint folder (Hugging Face or lucid).")
     _add_inputs(p, "texts holding [MASK]", "a text file with one text per line")
     p.add_argument("--top-k", type=_positive_int, default=5, help="how many tokens per mask (default: 5)")
+    p.add_argument("--batch-size", type=_positive_int, default=32,
+                   help="texts per forward pass, longest first (default: 32)")
+    _add_progress(p)
     _add_head_check(p)
     _add_common(p)
 
 
 def _add_classify(sub):
-    _add_text_command(sub, "classify", "labels and probabilities for texts",
+    p = _add_text_command(sub, "classify", "labels and probabilities for texts",
                       "Prints the predicted label and its probability for each text, using a "
                       "sequence-classification checkpoint folder.",
                       "texts to classify", "one text per line, or a .csv/.tsv/.jsonl file with a text "
                       "(and optional text_pair) column", "print one JSON object per text with every probability",
                       "the length the model was fine-tuned with, from its tokenizer_config.json, else the model's "
                       "maximum")
+    _add_progress(p)
 
 
 def _add_finetune(sub):

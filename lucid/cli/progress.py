@@ -12,7 +12,7 @@ import sys
 
 from tqdm import tqdm
 
-__all__ = ["Progress", "log"]
+__all__ = ["Progress", "log", "show_progress"]
 
 # The bar is 24 cells of '#' on '.'; the rate is always per second (tqdm would switch to
 # seconds per step for slow loops), then the statistics given to ``step``.
@@ -31,6 +31,18 @@ def log(msg: str = "") -> None:
         '[1/5] data\\n'
     """
     print(msg, file=sys.stderr, flush=True)
+
+
+def show_progress(args, n_texts) -> bool:
+    """Whether a batched prediction command draws its bar: with ``--progress``, or on a
+    terminal when the texts fill more than one ``--batch-size`` batch.
+
+    Example:
+        >>> import argparse
+        >>> show_progress(argparse.Namespace(progress=True, batch_size=32), 3)
+        True
+    """
+    return bool(args.progress) or (n_texts > args.batch_size and _is_terminal(sys.stderr))
 
 
 def _is_terminal(stream) -> bool:

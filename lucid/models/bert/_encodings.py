@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...data import warn_if_truncated
+from .tokenizer.arguments import invalid_unicode
 from .tokenizer.batches import as_tensors
 from .tokenizer.pipeline import bert_pipeline
 from .tokenizer.truncation import fit_to_length
@@ -23,7 +24,8 @@ __all__ = ["encode_pieces", "encode_with_offsets", "model_inputs", "word_count"]
 def encode_with_offsets(tokenizer, texts_a, texts_b=None, max_length=None) -> list:
     """The ``tokenizers`` encodings of a batch of texts (or text pairs), special tokens added,
     each truncated (longest text of a pair first) to ``max_length`` tokens when given (with a
-    :class:`~lucid.data.TruncationWarning` when a text lost tokens, as every text method gives).
+    :class:`~lucid.data.TruncationWarning` when a text lost tokens, as every text method gives);
+    a text that is not valid Unicode is a ``ValueError`` naming it.
 
     Example:
         >>> from lucid.models import BERTTokenizerFast
@@ -35,12 +37,18 @@ def encode_with_offsets(tokenizer, texts_a, texts_b=None, max_length=None) -> li
     """
     rust = bert_pipeline(tokenizer, tokenizer.get_vocab())
     inputs = list(texts_a) if texts_b is None else list(zip(texts_a, texts_b))
-    if max_length is not None:
-        # long pairs are cut ahead of Rust, as the tokenizer itself does (tokenizers#2035)
-        inputs, _ = fit_to_length(inputs, None, max_length, True,
-                                  lambda texts: rust.encode_batch(texts, add_special_tokens=False))
-        rust.enable_truncation(max_length, strategy="longest_first")
-    encodings = rust.encode_batch(inputs)
+    try:
+        if max_length is not None:
+            # long pairs are cut ahead of Rust, as the tokenizer itself does (tokenizers#2035)
+            inputs, _ = fit_to_length(inputs, None, max_length, True,
+                                      lambda texts: rust.encode_batch(texts, add_special_tokens=False))
+            rust.enable_truncation(max_length, strategy="longest_first")
+        encodings = rust.encode_batch(inputs)
+    except TypeError as err:  # Rust's "must be str" names no text: say which one, as the tokenizer does
+        bad = invalid_unicode(inputs)
+        if bad is None:
+            raise
+        raise bad from err
     if max_length is not None:
         warn_if_truncated(tokenizer, list(texts_a), texts_b, [len(e.ids) for e in encodings], max_length)
     return encodings

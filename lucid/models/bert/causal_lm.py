@@ -20,6 +20,7 @@ from ..._tensor import Tensor
 from ...nn import functional as F
 from ...nn.kv_cache import KVCache
 from ...random import generator
+from . import _batching
 from ._lm_head import TiedLMHead
 from ._scoring import check_reduction, labelled_rows, token_loss, token_targets
 from ._task import IGNORE_INDEX, TaskModel, accuracy, eval_mode
@@ -240,6 +241,9 @@ class BERTForCausalLM(TiedLMHead, TaskModel):
             device: where to run; default the model's device (another one moves the model, with a warning).
             shift_labels, ignore_index, reduction: as in :meth:`get_loss`.
             max_length: truncate each encoding to this many tokens (default ``config.max_position_embeddings``).
+
+        The texts run as one batch: a loss's graph spans every text until ``backward`` (see
+        :ref:`batched-text-inference`).
         """
         enc = self._encode(tokenizer, text_a, text_b, device, max_length)
         ids, mask = enc["input_ids"], enc["attention_mask"]
@@ -247,17 +251,32 @@ class BERTForCausalLM(TiedLMHead, TaskModel):
         return self.get_loss(labels, **enc, shift_labels=shift_labels, ignore_index=ignore_index,
                              reduction=reduction)
 
-    def predict_next_token_id_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None):
+    def predict_next_token_id_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None,
+                                        batch_size=32, progress=False):
         """Tokenize and return the most likely token to follow each text, ``(batch,)`` int64:
         read at the text's last token, before the closing ``[SEP]`` the tokenizer adds (causal
-        attention lets no earlier position see that ``[SEP]``)."""
-        enc = self._encode(tokenizer, text_a, text_b, device, max_length)
-        mask = enc["attention_mask"]
-        xp = mask.xp
-        last = mask.data.sum(axis=-1) - 1
-        without_sep = mask.data.copy()
-        without_sep[xp.arange(mask.shape[0]), last] = 0
-        return self.predict_next_token_id(enc["input_ids"], Tensor._wrap(without_sep), enc["token_type_ids"])
+        attention lets no earlier position see that ``[SEP]``).
+
+        Arguments as in :meth:`get_loss_from_text`; ``batch_size`` texts run per forward pass,
+        longest first, and ``progress=True`` draws a bar (see :ref:`batched-text-inference`).
+
+        Example:
+            >>> from lucid.models import BERTConfig, BERTTokenizerFast
+            >>> lm = BERTForCausalLM(BERTConfig.tiny(vocab_size=5, is_decoder=True))
+            >>> lm.predict_next_token_id_from_text(BERTTokenizerFast(), ["[UNK] [MASK]", "[UNK]"], batch_size=1).shape
+            (2,)
+        """
+        texts = _batching.EncodedTexts(self, tokenizer, text_a, text_b, device, max_length)
+
+        def step(rows):
+            enc = texts.inputs(rows)
+            mask = enc["attention_mask"]
+            xp = mask.xp
+            without_sep = mask.data.copy()
+            without_sep[xp.arange(mask.shape[0]), mask.data.sum(axis=-1) - 1] = 0
+            return self.predict_next_token_id(enc["input_ids"], Tensor._wrap(without_sep), enc["token_type_ids"])
+
+        return texts.run(step, batch_size=batch_size, progress=progress)
 
     def generate(self, input_ids, max_new_tokens, *, attention_mask=None, do_sample=False, temperature=1.0,
                  top_k=None, top_p=None, eos_token_id=None):

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...nn import functional as F
-from ._task import batch_texts, eval_mode
+from ._batching import EncodedTexts
 
 __all__ = ["fill_mask"]
 
@@ -29,9 +29,10 @@ def _candidates(tokenizer, ids, pos, probs, k, single):
     return out
 
 
-def fill_mask(model, tokenizer, text, top_k=5, device=None, max_length=None):
+def fill_mask(model, tokenizer, text, top_k=5, device=None, max_length=None, batch_size=32, progress=False):
     """The ``top_k`` most likely tokens for each ``[MASK]`` of ``text`` under the masked-LM
-    ``model`` (see :meth:`BERTForMaskedLM.fill_mask_from_text`).
+    ``model``, ``batch_size`` texts per forward pass (see
+    :meth:`BERTForMaskedLM.fill_mask_from_text`).
 
     Example:
         >>> from lucid.models import BERTConfig, BERTForMaskedLM, BERTTokenizerFast
@@ -45,27 +46,31 @@ def fill_mask(model, tokenizer, text, top_k=5, device=None, max_length=None):
     """
     if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
         raise ValueError(f"top_k must be an int >= 1, got {top_k!r}")
-    texts, _ = batch_texts(text)
-    enc = model._encode(tokenizer, texts, None, device, max_length)
-    ids = enc["input_ids"].numpy()
-    rows, cols = np.nonzero(ids == tokenizer.mask_token_id)
-    for i, t in enumerate(texts):
-        if i not in rows:
+    texts = EncodedTexts(model, tokenizer, text, None, device, max_length)
+    for t, enc in zip(texts.texts_a, texts.encodings):
+        if tokenizer.mask_token_id not in enc.ids:
             raise ValueError(f"text has no {tokenizer.mask_token} token to fill: {t!r}")
-    with eval_mode(model):
+    k = min(int(top_k), model.config.vocab_size)
+
+    def step(rows):
+        enc = texts.inputs(rows)
+        ids = enc["input_ids"].numpy()
+        at_mask = np.nonzero(ids == tokenizer.mask_token_id)
         sequence_output, _ = model._backbone(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"], None,
                                              None)
         b, s, h = sequence_output.shape
-        flat = Tensor(rows * s + cols, device=sequence_output.device)
+        flat = Tensor(at_mask[0] * s + at_mask[1], device=sequence_output.device)
         # the vocabulary projection runs on the masked positions only
         probs = F.softmax(model.cls(sequence_output.reshape(b * s, h)[flat]), axis=-1).numpy()
-    k = min(int(top_k), probs.shape[-1])
-    results = [[] for _ in texts]
-    for row, col, p in zip(rows.tolist(), cols.tolist(), probs):
-        results[row].append((col, p))
-    out = []
-    for i, masks in enumerate(results):
-        real = ids[i][enc["attention_mask"].numpy()[i].astype(bool)]
-        per_mask = [_candidates(tokenizer, real, col, p, k, len(masks) == 1) for col, p in masks]
-        out.append(per_mask[0] if len(per_mask) == 1 else per_mask)
+        masks = [[] for _ in rows]
+        for row, col, p in zip(*at_mask, probs):
+            masks[row].append((col, p))
+        out = []
+        for i, found in zip(rows, masks):
+            real = np.asarray(texts.encodings[i].ids, dtype=np.int64)
+            per_mask = [_candidates(tokenizer, real, col, p, k, len(found) == 1) for col, p in found]
+            out.append(per_mask[0] if len(per_mask) == 1 else per_mask)
+        return out
+
+    out = texts.run(step, batch_size=batch_size, progress=progress)
     return out[0] if isinstance(text, str) else out

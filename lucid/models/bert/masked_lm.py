@@ -13,6 +13,7 @@ from ..._tensor import Tensor
 from ...nn import functional as F
 from ...ops.creation import zeros
 from ...ops.shape import concatenate
+from ._batching import EncodedTexts
 from ._task import (IGNORE_INDEX, TaskModel, accuracy, as_label_tensor, eval_mode, first_out_of_range, mask_array,
                     mask_tokens)
 from .config import BERTConfig
@@ -243,6 +244,9 @@ class BERTForMaskedLM(TaskModel):
             reduction: as in :meth:`get_loss`.
             max_length: truncate each (pair) encoding to this many tokens (default
                 ``config.max_position_embeddings``, the longest input the model takes).
+
+        The texts run as one batch: a loss's graph spans every text until ``backward`` (see
+        :ref:`batched-text-inference`).
         """
         enc = self._encode(tokenizer, text_a, text_b, device, max_length, special_tokens_mask=True)
         # The tokenizer's ids are checked once, by the backbone inside get_loss; masking needs
@@ -254,23 +258,37 @@ class BERTForMaskedLM(TaskModel):
         return self.get_loss(Tensor._wrap(labels), Tensor._wrap(masked), enc["attention_mask"], enc["token_type_ids"],
                              ignore_index=ignore_index, reduction=reduction)
 
-    def predict_token_ids_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None):
+    def predict_token_ids_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None,
+                                    batch_size=32, progress=False):
         """Tokenize (``[MASK]`` in the text stays one mask token) and return the argmax token
-        id at every position, ``(batch, seq)`` int64 (padding positions included).
+        id at every position, ``(batch, seq)`` int64: ``seq`` is the longest encoding of the
+        texts, and the positions past a text's encoding hold ``tokenizer.pad_token_id`` (what
+        the input holds there).
 
-        Args:
-            tokenizer, text_a, text_b, device, max_length: as in :meth:`get_loss_from_text`.
+        Arguments as in :meth:`get_loss_from_text`; ``batch_size`` texts run per forward pass,
+        longest first, and ``progress=True`` draws a bar (see :ref:`batched-text-inference`).
+
+        Example:
+            >>> from lucid.models import BERTConfig, BERTTokenizerFast
+            >>> mlm = BERTForMaskedLM(BERTConfig.tiny(vocab_size=5))
+            >>> ids = mlm.predict_token_ids_from_text(BERTTokenizerFast(), ["[UNK] [MASK] [UNK]", "[UNK]"], batch_size=1)
+            >>> ids.shape, ids[1, 3:].tolist()
+            ((2, 5), [0, 0])
         """
-        enc = self._encode(tokenizer, text_a, text_b, device, max_length)
-        return self.predict_token_ids(**enc)
+        texts = EncodedTexts(self, tokenizer, text_a, text_b, device, max_length)
+        return texts.run(lambda rows: self.predict_token_ids(**texts.inputs(rows)), batch_size=batch_size,
+                         progress=progress, pad=tokenizer.pad_token_id)
 
-    def fill_mask_from_text(self, tokenizer, text, *, top_k=5, device=None, max_length=None):
+    def fill_mask_from_text(self, tokenizer, text, *, top_k=5, device=None, max_length=None, batch_size=32,
+                            progress=False):
         """The ``top_k`` most likely tokens for each ``[MASK]`` of ``text``, as Hugging Face's
         fill-mask pipeline gives them: per mask a list of ``{"token", "token_id", "score",
         "sequence"}`` (``token`` the decoded token, ``score`` its softmax probability,
         ``sequence`` the text with that mask filled), best first. A text with one mask gives
         that list; with several, a list of them (one per mask, in order). A list of texts
-        gives a list of results, one per text (also for a list of one, unlike the pipeline).
+        gives a list of results, one per text (also for a list of one, unlike the pipeline),
+        run ``batch_size`` texts per forward pass (longest first; ``progress=True`` shows a
+        bar on standard error).
 
         Raises:
             ValueError: a text without the tokenizer's mask token, or ``top_k`` < 1.
@@ -284,4 +302,5 @@ class BERTForMaskedLM(TaskModel):
             >>> [len(masks) for masks in model.fill_mask_from_text(tok, "[MASK] good [MASK]", top_k=3)]
             [3, 3]
         """
-        return fill_mask(self, tokenizer, text, top_k=top_k, device=device, max_length=max_length)
+        return fill_mask(self, tokenizer, text, top_k=top_k, device=device, max_length=max_length,
+                         batch_size=batch_size, progress=progress)

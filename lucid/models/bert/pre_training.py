@@ -221,6 +221,9 @@ class BERTForPreTraining(TiedLMHead, TaskModel):
             reduction, mlm_weight, nsp_weight: as in :meth:`get_loss`.
             device: where to run; default the model's device (another one moves the model, with a warning).
             max_length: truncate each pair to this many tokens (default ``config.max_position_embeddings``).
+
+        The texts run as one batch: a loss's graph spans every text until ``backward`` (see
+        :ref:`batched-text-inference`).
         """
         enc = self._encode(tokenizer, text_a, text_b, device, max_length, special_tokens_mask=True)
         masked, labels = self.create_masked_lm_inputs(

@@ -18,17 +18,13 @@ import numpy as np
 from ... import _backend, nn
 from ..._tensor import Tensor
 from ...nn import functional as F
-from . import _encodings
+from . import _batching, _encodings
 from ._scoring import check_reduction
 from ._task import TaskModel, accuracy, batch_labels, batch_texts, eval_mode, first_out_of_range, resolve_device
 from .config import BERTConfig
 from .modeling import BERT, init_bert_weights
 
 __all__ = ["BERTForQuestionAnswering", "best_spans", "context_windows"]
-
-#: Windows per forward pass of ``predict_answer_from_text`` (their span scores are windows x seq x seq).
-_WINDOWS_PER_FORWARD = 32
-
 
 def best_spans(start_logits, end_logits, allowed, max_answer_length):
     """The best answer span of each row, searched over every pair at once.
@@ -230,14 +226,45 @@ class BERTForQuestionAnswering(TaskModel):
                 & (ends.data == self._positions(end_positions, b, s, "end_positions").data))
         return accuracy(hits, True)
 
-    def predict_spans_from_text(self, tokenizer, question, context, *, device=None, max_length=None):
-        """Tokenize ``question`` and ``context`` as a pair and return :meth:`predict_spans`
-        (token positions in that encoding)."""
-        return self.predict_spans(**self._encode(tokenizer, question, context, device, max_length))
+    def predict_spans_from_text(self, tokenizer, question, context, *, device=None, max_length=None, batch_size=32,
+                                progress=False):
+        """Tokenize ``question`` and ``context`` as a pair and return :meth:`predict_spans`'s
+        ``(starts, ends)``, each ``(batch,)`` int64: token positions in each pair's encoding,
+        the argmax over its tokens (padding is never chosen).
+
+        Args:
+            tokenizer: a :class:`BERTTokenizerFast`.
+            question, context: strings, or lists of strings of one length.
+            device: where to run; default the model's device (another one moves the model, with a warning).
+            max_length: truncate each pair to this many tokens (default ``config.max_position_embeddings``).
+            batch_size: pairs per forward pass (an int >= 1); they run longest first, so memory
+                stays that of one batch, and come back in their order.
+            progress: show a progress bar on standard error.
+
+        Example:
+            >>> from lucid.models import BERTConfig, BERTTokenizerFast
+            >>> tok = BERTTokenizerFast(vocab={w: i for i, w in enumerate(
+            ...     ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "who", "ada", "wrote"])})
+            >>> model = BERTForQuestionAnswering(BERTConfig.tiny(vocab_size=8))
+            >>> starts, ends = model.predict_spans_from_text(tok, ["who", "who wrote"], ["ada wrote", "ada"])
+            >>> starts.shape, ends.shape
+            ((2,), (2,))
+        """
+        texts = _batching.EncodedTexts(self, tokenizer, question, context, device, max_length)
+
+        def step(rows):
+            inputs = texts.inputs(rows)
+            start_logits, end_logits = self.forward(**inputs)
+            real = inputs["attention_mask"].data.astype(bool)
+            xp = start_logits.xp
+            return tuple(Tensor._wrap(xp.where(real, z.data, -xp.inf).argmax(axis=-1))
+                         for z in (start_logits, end_logits))
+
+        return texts.run(step, batch_size=batch_size, progress=progress)
 
     def predict_answer_from_text(self, tokenizer, question, context, *, device=None, max_answer_length=30,
                                  doc_stride=128, max_length=384, handle_impossible_answer=False,
-                                 return_offsets=False):
+                                 return_offsets=False, batch_size=32, progress=False):
         """The answer to ``question`` as an exact substring of ``context``.
 
         The context is laid out in windows of at most ``max_length`` tokens (``[CLS] question
@@ -258,6 +285,20 @@ class BERTForQuestionAnswering(TaskModel):
             device: where to run; default the model's device (another one moves the model, with a warning).
             return_offsets: give ``{"answer", "start", "end", "score"}`` instead of the string
                 (``context[start:end] == answer``; ``0, 0`` for no answer).
+            batch_size: windows per forward pass (an int >= 1; a long context gives several):
+                the windows of every pair run longest first, so memory stays that of one
+                batch's ``(batch, seq, seq)`` span scores.
+            progress: show a progress bar (counting windows) on standard error.
+
+        Example:
+            >>> from lucid.models import BERTConfig, BERTTokenizerFast
+            >>> tok = BERTTokenizerFast(vocab={w: i for i, w in enumerate(
+            ...     ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "who", "ada", "wrote"])})
+            >>> model = BERTForQuestionAnswering(BERTConfig.tiny(vocab_size=8))
+            >>> answers = model.predict_answer_from_text(tok, ["who wrote", "who"], ["ada wrote", "ada ada"],
+            ...                                          batch_size=1)
+            >>> answers[0] in ("ada", "wrote", "ada wrote"), answers[1] in ("ada", "ada ada")
+            (True, True)
         """
         max_answer_length = _positive_int(max_answer_length, "max_answer_length")
         max_length = _positive_int(max_length, "max_length")
@@ -269,7 +310,8 @@ class BERTForQuestionAnswering(TaskModel):
             raise TypeError("predict_answer_from_text needs a context for the question")
         device = resolve_device(self, device)
         windows = self._windows(tokenizer, questions, contexts, max_length, int(doc_stride))
-        answers = self._answers(tokenizer, windows, contexts, device, max_answer_length, handle_impossible_answer)
+        spans = self._window_spans(tokenizer, windows, device, max_answer_length, batch_size, progress)
+        answers = self._answers(windows, contexts, spans, handle_impossible_answer)
         if not return_offsets:
             answers = [a["answer"] for a in answers]
         return answers[0] if isinstance(question, str) else answers
@@ -288,12 +330,12 @@ class BERTForQuestionAnswering(TaskModel):
                 out.append((i, ids, len(q.ids), c, start, stop))
         return out
 
-    def _window_spans(self, tokenizer, windows, device, max_answer_length):
+    def _window_spans(self, tokenizer, windows, device, max_answer_length, batch_size, progress):
         """``(starts, ends, scores, null scores, has a span)`` of each window (NumPy arrays), the
-        windows run in chunks so that the ``(windows, seq, seq)`` span scores stay small."""
-        parts = []
-        for begin in range(0, len(windows), _WINDOWS_PER_FORWARD):
-            chunk = windows[begin:begin + _WINDOWS_PER_FORWARD]
+        windows run ``batch_size`` at a time so that the ``(windows, seq, seq)`` span scores stay small."""
+
+        def step(rows):
+            chunk = [windows[i] for i in rows]
             lengths = np.array([len(w[1]) for w in chunk])
             ids = np.full((len(chunk), int(lengths.max())), tokenizer.pad_token_id, dtype=np.int64)
             types = np.zeros_like(ids)
@@ -303,18 +345,20 @@ class BERTForQuestionAnswering(TaskModel):
                 types[row, nq + 2:len(w_ids)] = 1
                 allowed[row, nq + 2:nq + 2 + stop - start] = True  # the context pieces
             mask = (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.int64)
-            with eval_mode(self):
-                start_logits, end_logits = self.forward(Tensor(ids, device=device), Tensor(mask, device=device),
-                                                        Tensor(types, device=device))
+            start_logits, end_logits = self.forward(Tensor(ids, device=device), Tensor(mask, device=device),
+                                                    Tensor(types, device=device))
             spans = best_spans(start_logits.data, end_logits.data, _backend.to_device(allowed, device),
                                max_answer_length)
-            parts.append([_backend.to_numpy(a) for a in spans] + [allowed.any(axis=1)])
-        return [np.concatenate(column) for column in zip(*parts)]
+            return tuple(_backend.to_numpy(a) for a in spans) + (allowed.any(axis=1),)
 
-    def _answers(self, tokenizer, windows, contexts, device, max_answer_length, handle_impossible_answer):
+        return _batching.run_batched(self, [len(w[1]) for w in windows], step, batch_size=batch_size,
+                                     progress=progress, desc=type(self).__name__, unit="window")
+
+    @staticmethod
+    def _answers(windows, contexts, spans, handle_impossible_answer):
         """The best answer of each example across its windows (Hugging Face's pipeline rule:
         the highest-scoring span, else the null answer when allowed and better)."""
-        starts, ends, scores, null, has_span = self._window_spans(tokenizer, windows, device, max_answer_length)
+        starts, ends, scores, null, has_span = spans
         best = [None] * len(contexts)
         least_null = [np.inf] * len(contexts)
         for row, (i, _, nq, c, start, stop) in enumerate(windows):

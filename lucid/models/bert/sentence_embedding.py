@@ -16,8 +16,9 @@ import os
 import numpy as np
 
 from ..._tensor import Tensor
-from ...ops import concatenate, where
-from ._task import TaskModel, batch_texts, eval_mode
+from ...ops import where
+from ._batching import EncodedTexts
+from ._task import TaskModel
 from .config import BERTConfig
 from .modeling import BERT
 
@@ -215,17 +216,19 @@ class BERTForSentenceEmbedding(TaskModel):
         hidden, _ = self._backbone(input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds)
         return self._pool(hidden, attention_mask, self.normalize)
 
-    def encode_from_text(self, tokenizer, texts, *, batch_size=32, normalize=None, device=None, max_length=None):
-        """Embed a text or a list of texts, ``batch_size`` at a time (longest texts first, so
-        each batch pads little), in eval mode without a graph.
+    def encode_from_text(self, tokenizer, texts, *, batch_size=32, normalize=None, device=None, max_length=None,
+                         progress=False):
+        """Embed a text or a list of texts, ``batch_size`` at a time (longest texts first, in
+        tokens, so each batch pads little), in eval mode without a graph.
 
         Args:
             tokenizer: a :class:`BERTTokenizerFast`.
             texts: a string or a list of strings.
-            batch_size: texts per forward pass.
+            batch_size: texts per forward pass (an int >= 1).
             normalize: unit-length embeddings; ``None``: the model's setting.
             device: where to run (``None``: the model's device).
             max_length: truncate to this many tokens (``None``: ``max_seq_length``).
+            progress: show a progress bar on standard error.
 
         Returns:
             A ``(len(texts), hidden_size)`` float Tensor in the order of ``texts`` (one string
@@ -240,22 +243,17 @@ class BERTForSentenceEmbedding(TaskModel):
             >>> model.encode_from_text(tok, ["a good movie", "a movie", "good"], batch_size=2).shape
             (3, 8)
         """
-        batch_size = _positive_int("batch_size", batch_size)
         if normalize is not None and not isinstance(normalize, bool):
             raise ValueError(f"normalize must be None or a bool, got {normalize!r}")
         normalize = self.normalize if normalize is None else normalize
-        texts, _ = batch_texts(texts)
-        max_length = self._max_length(max_length)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        parts = []
-        with eval_mode(self):
-            for start in range(0, len(order), batch_size):
-                chunk = [texts[i] for i in order[start:start + batch_size]]
-                enc = self._encode(tokenizer, chunk, None, device, max_length)
-                hidden, _ = self._backbone(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"], None, None)
-                parts.append(self._pool(hidden, enc["attention_mask"], normalize))
-            out = concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
-            return out[Tensor(np.argsort(order), device=out.device)]
+        encoded = EncodedTexts(self, tokenizer, texts, None, device, self._max_length(max_length))
+
+        def step(rows):
+            enc = encoded.inputs(rows)
+            hidden, _ = self._backbone(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"], None, None)
+            return self._pool(hidden, enc["attention_mask"], normalize)
+
+        return encoded.run(step, batch_size=batch_size, progress=progress)
 
     @staticmethod
     def similarity(a, b):

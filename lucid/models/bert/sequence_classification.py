@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...nn import functional as F
+from ._batching import EncodedTexts
 from ._scoring import class_targets
 from ._task import TaskModel, accuracy, batch_labels, eval_mode, reduce_losses
 from .checkpoint import label_names
@@ -175,15 +176,42 @@ class BERTForSequenceClassification(TaskModel):
             reduction: as in :meth:`get_loss`.
             max_length: truncate each (pair) encoding to this many tokens (default
                 ``config.max_position_embeddings``, the longest input the model takes).
+
+        The texts run as one batch: a loss's graph spans every text until ``backward`` (see
+        :ref:`batched-text-inference`).
         """
         enc = self._encode(tokenizer, text_a, text_b, device, max_length)
         labels = batch_labels(labels, enc["input_ids"].shape[0], self.device, broadcast=True)
         return self.get_loss(labels, **enc, reduction=reduction)
 
-    def predict_labels_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None):
-        """Tokenize and return :meth:`predict_labels`, ``(batch,)`` int64."""
-        return self.predict_labels(**self._encode(tokenizer, text_a, text_b, device, max_length))
+    def predict_labels_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None,
+                                 batch_size=32, progress=False):
+        """Tokenize and return :meth:`predict_labels`, ``(batch,)`` int64, in the order of the texts.
 
-    def predict_proba_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None):
-        """Tokenize and return :meth:`predict_proba`, ``(batch, num_labels)``."""
-        return self.predict_proba(**self._encode(tokenizer, text_a, text_b, device, max_length))
+        Arguments as in :meth:`get_loss_from_text`; ``batch_size`` texts run per forward pass,
+        longest first, and ``progress=True`` draws a bar (see :ref:`batched-text-inference`).
+
+        Example:
+            >>> from lucid.models import BERTConfig, BERTTokenizerFast
+            >>> model = BERTForSequenceClassification(BERTConfig.tiny(vocab_size=5), num_labels=3)
+            >>> model.predict_labels_from_text(BERTTokenizerFast(), ["[MASK]", "[UNK] [MASK]", ""], batch_size=2).shape
+            (3,)
+        """
+        texts = EncodedTexts(self, tokenizer, text_a, text_b, device, max_length)
+        return texts.run(lambda rows: self.predict_labels(**texts.inputs(rows)), batch_size=batch_size,
+                         progress=progress)
+
+    def predict_proba_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None,
+                                batch_size=32, progress=False):
+        """Tokenize and return :meth:`predict_proba`, ``(batch, num_labels)``, in the order of the
+        texts; arguments as in :meth:`predict_labels_from_text`.
+
+        Example:
+            >>> from lucid.models import BERTConfig, BERTTokenizerFast
+            >>> clf = BERTForSequenceClassification(BERTConfig.tiny(vocab_size=5), num_labels=4)
+            >>> clf.predict_proba_from_text(BERTTokenizerFast(), "[MASK]", "[UNK]").shape
+            (1, 4)
+        """
+        texts = EncodedTexts(self, tokenizer, text_a, text_b, device, max_length)
+        return texts.run(lambda rows: self.predict_proba(**texts.inputs(rows)), batch_size=batch_size,
+                         progress=progress)

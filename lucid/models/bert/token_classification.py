@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...nn import functional as F
-from . import _encodings
+from . import _batching, _encodings
 from ._scoring import check_num_labels, check_reduction, token_targets
 from ._task import IGNORE_INDEX, TaskModel, accuracy, batch_texts, eval_mode, resolve_device
 from .checkpoint import label_names
@@ -211,6 +211,9 @@ class BERTForTokenClassification(TaskModel):
             ignore_index, reduction: as in :meth:`get_loss`.
             max_length: truncate each encoding to this many tokens (default
                 ``config.max_position_embeddings``).
+
+        The texts run as one batch: a loss's graph spans every text until ``backward`` (see
+        :ref:`batched-text-inference`).
         """
         if (labels is None) == (word_labels is None):
             raise ValueError("get_loss_from_text needs exactly one of labels (per WordPiece position) and "
@@ -225,12 +228,29 @@ class BERTForTokenClassification(TaskModel):
                                                          max_length or self.config.max_position_embeddings)
         return self.get_loss(position_labels, **inputs, ignore_index=ignore_index, reduction=reduction)
 
-    def predict_token_labels_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None):
-        """Tokenize and return :meth:`predict_token_labels`, ``(batch, seq)`` int64 over the padded
-        encoding (special tokens and padding included)."""
-        return self.predict_token_labels(**self._encode(tokenizer, text_a, text_b, device, max_length))
+    def predict_token_labels_from_text(self, tokenizer, text_a, text_b=None, *, device=None, max_length=None,
+                                       batch_size=32, progress=False):
+        """Tokenize and return :meth:`predict_token_labels`, ``(batch, seq)`` int64 over the
+        encodings (special tokens included): ``seq`` is the longest encoding of the texts, and
+        the positions past a text's encoding hold ``-100`` (``IGNORE_INDEX``, the label no
+        loss or metric counts).
 
-    def predict_entities_from_text(self, tokenizer, text, *, aggregation="simple", device=None, max_length=None):
+        Arguments as in :meth:`get_loss_from_text`; ``batch_size`` texts run per forward pass,
+        longest first, and ``progress=True`` draws a bar (see :ref:`batched-text-inference`).
+
+        Example:
+            >>> from lucid.models import BERTConfig, BERTTokenizerFast
+            >>> tagger = BERTForTokenClassification(BERTConfig.tiny(vocab_size=5), num_labels=3)
+            >>> tags = tagger.predict_token_labels_from_text(BERTTokenizerFast(), ["[UNK] [UNK] [UNK]", "[UNK]"])
+            >>> tags.shape, tags[1, 3:].tolist()
+            ((2, 5), [-100, -100])
+        """
+        texts = _batching.EncodedTexts(self, tokenizer, text_a, text_b, device, max_length)
+        return texts.run(lambda rows: self.predict_token_labels(**texts.inputs(rows)), batch_size=batch_size,
+                         progress=progress, pad=IGNORE_INDEX)
+
+    def predict_entities_from_text(self, tokenizer, text, *, aggregation="simple", device=None, max_length=None,
+                                   batch_size=32, progress=False):
         """The entities in ``text``, as Hugging Face's token-classification pipeline finds them
         with ``aggregation_strategy=aggregation`` (see :func:`group_entities`).
 
@@ -245,32 +265,46 @@ class BERTForTokenClassification(TaskModel):
                 are what the tokenizer's pre-tokenizer splits (Hugging Face tells a
                 continuation piece by its ``##``, which agrees for BERT's WordPiece).
             device, max_length: as in :meth:`get_loss_from_text` (a longer text is cut there).
+            batch_size, progress: as in :meth:`predict_token_labels_from_text`.
 
         Returns:
             Per text, a list of ``{"entity", "label", "score", "start", "end"}``: ``entity`` is
             ``text[start:end]`` (character offsets into the text), ``label`` the entity type
             (the label name without its ``B-``/``I-`` prefix; names from
             ``config.id2label``), ``score`` the mean score of its tokens (or words).
+
+        Example:
+            >>> from lucid.models import BERTConfig, BERTTokenizerFast
+            >>> tok = BERTTokenizerFast(vocab={w: i for i, w in enumerate(
+            ...     ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "ada", "wrote"])})
+            >>> cfg = BERTConfig.tiny(vocab_size=7, id2label={0: "O", 1: "B-PER", 2: "I-PER"})
+            >>> found = BERTForTokenClassification(cfg, num_labels=3).predict_entities_from_text(
+            ...     tok, ["ada wrote", "ada"], batch_size=1)
+            >>> len(found), all(e["entity"] in ("ada", "wrote", "ada wrote") for e in found[0])
+            (2, True)
         """
         if aggregation not in _AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {list(_AGGREGATIONS)}, got {aggregation!r}")
-        texts, _ = batch_texts(text)
-        device = resolve_device(self, device)
-        encodings = _encodings.encode_with_offsets(tokenizer, texts, None,
-                                                   max_length or self.config.max_position_embeddings)
-        with eval_mode(self):
-            probs = F.softmax(self.forward(**_encodings.model_inputs(tokenizer, encodings, device)), axis=-1).numpy()
+        texts = _batching.EncodedTexts(self, tokenizer, text, None, device, max_length)
         names = label_names(self.config, self.num_labels)
-        found = []
-        for t, enc, p in zip(texts, encodings, probs):
-            keep = [i for i, special in enumerate(enc.special_tokens_mask) if not special]
-            offsets = [enc.offsets[i] for i in keep]
-            if aggregation == "simple":
-                units = list(zip(p[keep], offsets))
-            else:
-                units = word_scores(p[keep], [enc.word_ids[i] for i in keep], offsets, aggregation)
-            best = [int(u.argmax()) for u, _ in units]
-            found.append(group_entities(t, [names[k] for k in best], [float(u[k]) for (u, _), k in zip(units, best)],
-                                        [span for _, span in units]))
+
+        def step(rows):
+            probs = F.softmax(self.forward(**texts.inputs(rows)), axis=-1).numpy()
+            return [self._entities(texts.texts_a[i], texts.encodings[i], p, names, aggregation)
+                    for i, p in zip(rows, probs)]
+
+        found = texts.run(step, batch_size=batch_size, progress=progress)
         return found[0] if isinstance(text, str) else found
 
+    @staticmethod
+    def _entities(text, enc, probs, names, aggregation):
+        """The entities of one text from its encoding and its positions' ``probs`` (rows)."""
+        keep = [i for i, special in enumerate(enc.special_tokens_mask) if not special]
+        offsets = [enc.offsets[i] for i in keep]
+        if aggregation == "simple":
+            units = list(zip(probs[keep], offsets))
+        else:
+            units = word_scores(probs[keep], [enc.word_ids[i] for i in keep], offsets, aggregation)
+        best = [int(u.argmax()) for u, _ in units]
+        return group_entities(text, [names[k] for k in best], [float(u[k]) for (u, _), k in zip(units, best)],
+                              [span for _, span in units])

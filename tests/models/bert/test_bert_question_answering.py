@@ -216,17 +216,13 @@ def test_text_helpers_and_devices(model_pair, device, qa_tok):
     assert answer["score"] == pytest.approx(on_cpu["score"], abs=1e-5)
 
 
-def test_windows_in_chunks_give_the_same_answer(tiny, qa_tok, monkeypatch):
-    import lucid.models.bert.question_answering as qa
-
+def test_windows_in_chunks_give_the_same_answer(tiny, qa_tok):
     model = BERTForQuestionAnswering(tiny(vocab_size=19)).eval()
     context = " ".join(["ada lovelace wrote the first program in 1843 ."] * 12)
     args = (qa_tok, ["who wrote it?", "when?"], [context, context[:60]])
     kw = dict(max_length=16, doc_stride=3, return_offsets=True)
-    monkeypatch.setattr(qa, "_WINDOWS_PER_FORWARD", 1000)
-    at_once = model.predict_answer_from_text(*args, **kw)
-    monkeypatch.setattr(qa, "_WINDOWS_PER_FORWARD", 3)
-    chunked = model.predict_answer_from_text(*args, **kw)
+    at_once = model.predict_answer_from_text(*args, **kw, batch_size=1000)
+    chunked = model.predict_answer_from_text(*args, **kw, batch_size=3)
     assert len(context_windows(4, 12 * 9, 16, 3)) > 10  # many windows, several chunks
     for a, b in zip(at_once, chunked):
         assert (a["answer"], a["start"], a["end"]) == (b["answer"], b["start"], b["end"])
