@@ -156,13 +156,13 @@ def test_sentence_embeddings(tiny, tokenizer):
 def test_batches_run_longest_first_and_at_most_batch_size(tiny, tokenizer, monkeypatch):
     model = _model(BERTForSequenceClassification, tiny)
     shapes = []
-    forward = model.bert.forward
+    forward = model.bert.pooled_output  # what the classifier runs
 
     def spy(input_ids=None, attention_mask=None, *args, **kw):
         shapes.append((input_ids.shape, attention_mask.numpy().sum(axis=1).tolist()))
         return forward(input_ids, attention_mask, *args, **kw)
 
-    monkeypatch.setattr(model.bert, "forward", spy)
+    monkeypatch.setattr(model.bert, "pooled_output", spy)
     model.train()
     model.predict_labels_from_text(tokenizer, TEXTS, batch_size=3)
     assert model.training  # the mode comes back
