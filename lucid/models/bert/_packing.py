@@ -1,10 +1,12 @@
 """Packed execution of a padded batch: where its real tokens are, and moving rows in and out.
 
-With a 2-D padding mask, the backbone runs its token-wise work (embeddings, projections,
+With a 2-D padding mask (or none), the backbone runs its token-wise work (embeddings, projections,
 feed-forward, LayerNorms) on the ``(tokens, hidden)`` rows of the real tokens only, and
 attention per sequence over its own tokens (:func:`lucid.nn.functional.packed_attention`).
 At real positions this is the padded computation (the padded keys had no weight); padded
-positions are never computed and read as zeros in the ``(batch, seq, ...)`` outputs.
+positions are never computed and read as zeros in the ``(batch, seq, ...)`` outputs. A batch
+without padding is packed too (its rows are a reshape, no copy), so every encoder batch takes
+one code path.
 """
 
 from __future__ import annotations
@@ -42,23 +44,24 @@ class Packing:
         lengths = _backend.to_numpy(keep.sum(axis=1))
         self.offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         self.tokens = int(self.offsets[-1])
+        self.full = self.tokens == self.batch * self.seq  # no padding: rows are a reshape
         self.positions = Tensor._wrap(self.index % self.seq)
 
     @classmethod
     def of(cls, attention_mask, batch, seq, device):
-        """The packing of a 2-D ``(batch, seq)`` padding mask, or None where packing does not
-        apply or gains nothing: no mask, another mask shape, no padding, or a sequence whose
-        first position is padding (the pooler reads position 0; an empty sequence has none).
+        """The packing of a 2-D ``(batch, seq)`` padding mask (None: no padding), or None where
+        packing does not apply: another mask shape, or a sequence whose first position is
+        padding (the pooler reads position 0; an empty sequence has none).
 
         Example:
             >>> import lucid
             >>> Packing.of(lucid.tensor([[1, 1], [1, 0]]), 2, 2, "cpu").tokens
             3
-            >>> Packing.of(lucid.tensor([[1, 1], [1, 1]]), 2, 2, "cpu") is None
-            True
+            >>> Packing.of(None, 2, 2, "cpu").full, Packing.of(lucid.tensor([[0, 1], [1, 1]]), 2, 2, "cpu")
+            (True, None)
         """
         if attention_mask is None:
-            return None
+            return cls(_backend.get_xp(device).ones((batch, seq), dtype=bool))
         if isinstance(attention_mask, Tensor):
             mask = attention_mask.data
         else:
@@ -66,7 +69,7 @@ class Packing:
         if mask.ndim != 2 or tuple(mask.shape) != (batch, seq) or _backend.device_of(mask) != device:
             return None  # the padded path checks and explains the mask
         keep = mask.astype(bool, copy=False)
-        if bool(keep.all()) or not bool(keep[:, 0].all()):
+        if not bool(keep[:, 0].all()):
             return None
         return cls(keep)
 
@@ -75,19 +78,23 @@ class Packing:
         data = ids.data
         if data.shape[0] != self.batch:
             data = ids.xp.broadcast_to(data, (self.batch, self.seq))
-        return Tensor._wrap(data.reshape(-1)[self.index])
+        flat = data.reshape(-1)
+        return Tensor._wrap(flat if self.full else flat[self.index])
 
     def pack(self, t):
         """``(batch, seq, ...)`` -> the real tokens' rows ``(tokens, ...)`` (differentiable)."""
-        return take_rows(t.reshape((self.batch * self.seq,) + t.shape[2:]), self.index)
+        rows = t.reshape((self.batch * self.seq,) + t.shape[2:])
+        return rows if self.full else take_rows(rows, self.index)
 
     def unpack(self, rows):
         """``(tokens, ...)`` -> ``(batch, seq, ...)`` with zeros at padded positions (differentiable)."""
-        out = put_rows(rows, self.index, self.batch * self.seq)
+        out = rows if self.full else put_rows(rows, self.index, self.batch * self.seq)
         return out.reshape((self.batch, self.seq) + rows.shape[1:])
 
     def additive_mask(self, dtype):
         """The padded layout's additive attention mask, ``(batch, 1, 1, seq)``."""
+        if self.full:
+            return None
         xp = _backend.xp_of(self.keep)
         lowest = np.finfo(dtype).min
         return Tensor._wrap(xp.where(self.keep, dtype.type(0), dtype.type(lowest)).astype(dtype)[:, None, None, :])

@@ -16,6 +16,7 @@ import numpy as np
 from ... import _backend, nn
 from ..._tensor import Tensor
 from ...nn import functional as F
+from ...nn.kernels.packed_attention import packed_self_attention
 from ...nn.kv_cache import KVCache
 from ...ops.shape import concatenate
 from ._packing import Packing
@@ -278,12 +279,16 @@ class BERTSelfAttention(nn.Module):
         return ctx.reshape(b, self.all_head_size)
 
     def _packed(self, rows, packing):
-        """Self-attention of packed ``(tokens, hidden)`` rows, each sequence over its own tokens."""
-        t = rows.shape[0]
-        q, k, v = (lin(rows).reshape(t, self.num_attention_heads, self.attention_head_size)
-                   for lin in (self.query, self.key, self.value))
+        """Self-attention of packed ``(tokens, hidden)`` rows, each sequence over its own tokens.
+        One GEMM projects the queries, keys and values together (their weights stacked per
+        call: a copy far cheaper than the two GEMM passes it saves)."""
+        lins = (self.query, self.key, self.value)
+        weight = concatenate([lin.weight for lin in lins], axis=0)
+        bias = concatenate([lin.bias for lin in lins], axis=0)
         p = self.dropout.p if self.training else 0.0
-        return F.packed_attention(q, k, v, packing.offsets, dropout_p=p).reshape(t, self.all_head_size)
+        ctx = packed_self_attention(F.linear(rows, weight, bias), self.num_attention_heads, packing.offsets, p,
+                                    device=rows.device)
+        return ctx.reshape(rows.shape[0], self.all_head_size)
 
 
 class _DenseResidualNorm(nn.Module):
@@ -464,9 +469,9 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
     """
 
     _hf_architecture = "BertModel"
-    #: Run padded batches packed (a lucid addition; class-wide, or per model instance): with a
-    #: 2-D ``attention_mask`` that marks padding, only the real tokens are computed and padded
-    #: positions of the outputs are zeros. False computes every position, as Hugging Face does.
+    #: Run batches packed (a lucid addition; class-wide, or per model instance): with a 2-D
+    #: ``attention_mask`` (or none), only the real tokens are computed and padded positions of
+    #: the outputs are zeros. False computes every position, as Hugging Face does.
     packing = True
 
     def __init__(self, config: BERTConfig, *, add_pooling_layer: bool | None = None):

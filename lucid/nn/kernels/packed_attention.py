@@ -75,20 +75,11 @@ def _heads_first(a, rows, heads):
     return a[rows, heads].transpose(1, 0, 2)
 
 
-def packed_attention(query, key, value, offsets, dropout_p=0.0, scale=None, device="cpu"):
-    """The packed attention op on ``(tokens, heads, E)`` tensors; ``offsets`` is a checked
-    1-D NumPy int array (see the module docstring)."""
-    q, k, v = query.data, key.data, value.data
-    ct = compute_dtype(q.dtype)
-    if scale is None:
-        scale = 1.0 / float(q.shape[-1]) ** 0.5
-    parents = (query, key, value)
-    if not (isinstance(q, np.ndarray) and isinstance(k, np.ndarray) and isinstance(v, np.ndarray)
-            and q.dtype == ct and k.dtype == ct and v.dtype == ct):
-        return _packed_reference(query, key, value, offsets, dropout_p, scale, device)
-    heads = q.shape[1]
+def _forward(q, k, v, offsets, dropout_p, scale, device, want):
+    """Packed attention of ``(tokens, heads, E)`` arrays of the compute dtype; returns the
+    output and what :func:`_backward` needs (None without ``want``)."""
+    ct, heads = q.dtype, q.shape[1]
     seqs = _Sequences(offsets, heads)
-    want = needs_grad(*parents)
     keep, inv_keep = None, 1.0
     if dropout_p > 0.0:
         keep = keep_mask((seqs.scores,), dropout_p, device, ct)
@@ -96,7 +87,7 @@ def packed_attention(query, key, value, offsets, dropout_p=0.0, scale=None, devi
     out = np.empty(q.shape[:2] + (v.shape[-1],), ct)  # the offsets cover every row
     p_flat = np.empty(seqs.scores, ct) if want else None
     sc = ct.type(scale)
-    hb, n_max, E, Ev = seqs.widest, seqs.longest, q.shape[-1], v.shape[-1]
+    hb, n_max, E = seqs.widest, seqs.longest, q.shape[-1]
 
     def scratch():
         return (np.empty(hb * n_max * E, ct), np.empty(hb * n_max * n_max, ct), np.empty(hb * n_max * n_max, ct),
@@ -113,34 +104,86 @@ def packed_attention(query, key, value, offsets, dropout_p=0.0, scale=None, devi
                       qs[: m * n * E].reshape(m, n, E), dbuf[: m * n * n].reshape(m, n, n), mbuf)
 
     _run(seqs, block, scratch)
+    return out, ((seqs, p_flat, keep, inv_keep, sc) if want else None)
+
+
+def _backward(g, q, k, v, state, gq, gk, gv):
+    """Write the gradients into the ``(tokens, heads, E)`` arrays ``gq``/``gk``/``gv`` (None:
+    not wanted) from the output gradient ``g``."""
+    seqs, p_flat, keep, inv_keep, sc = state
+    ct, heads = q.dtype, q.shape[1]
+    hb, n_max, E = seqs.widest, seqs.longest, q.shape[-1]
+
+    def scratch():
+        return np.empty(hb * n_max * n_max, ct), np.empty(hb * n_max * n_max, ct), np.empty(hb * n_max * E, ct)
+
+    def block(j, hs, buf):
+        abuf, dbuf, qbuf = buf
+        rows, _, n = seqs.spans[j]
+        m = hs.stop - hs.start
+
+        def part(a):
+            return None if a is None else _heads_first(a, rows, hs)
+
+        backward_block(part(g), part(q), part(k), part(v), seqs.view(p_flat, j, heads)[hs],
+                       None if keep is None else seqs.view(keep, j, heads)[hs], inv_keep, sc,
+                       part(gq), part(gk), part(gv), abuf[: m * n * n].reshape(m, n, n),
+                       dbuf[: m * n * n].reshape(m, n, n), qbuf[: m * n * E].reshape(m, n, E))
+
+    _run(seqs, block, scratch)
+
+
+def _fast(*arrays):
+    ct = compute_dtype(arrays[0].dtype)
+    return all(isinstance(a, np.ndarray) and a.dtype == ct for a in arrays)
+
+
+def packed_attention(query, key, value, offsets, dropout_p=0.0, scale=None, device="cpu"):
+    """The packed attention op on ``(tokens, heads, E)`` tensors; ``offsets`` is a checked
+    1-D NumPy int array (see the module docstring)."""
+    q, k, v = query.data, key.data, value.data
+    if scale is None:
+        scale = 1.0 / float(q.shape[-1]) ** 0.5
+    parents = (query, key, value)
+    if not _fast(q, k, v):
+        return _packed_reference(query, key, value, offsets, dropout_p, scale, device)
+    want = needs_grad(*parents)
+    out, state = _forward(q, k, v, offsets, dropout_p, scale, device, want)
     if not want:
         return make_result(out, parents, None, "packed_attention")
 
     def backward(g):
-        g = np.ascontiguousarray(g, dtype=ct)
-        gq, gk, gv = (np.empty_like(a) if t.requires_grad else None for a, t in zip((q, k, v), parents))
-
-        def scratch_b():
-            return (np.empty(hb * n_max * n_max, ct), np.empty(hb * n_max * n_max, ct),
-                    np.empty(hb * n_max * E, ct))
-
-        def block_b(j, hs, buf):
-            abuf, dbuf, qbuf = buf
-            rows, _, n = seqs.spans[j]
-            m = hs.stop - hs.start
-
-            def grad(a):
-                return None if a is None else _heads_first(a, rows, hs)
-
-            backward_block(grad(g), grad(q), grad(k), grad(v), seqs.view(p_flat, j, heads)[hs],
-                           None if keep is None else seqs.view(keep, j, heads)[hs], inv_keep, sc,
-                           grad(gq), grad(gk), grad(gv), abuf[: m * n * n].reshape(m, n, n),
-                           dbuf[: m * n * n].reshape(m, n, n), qbuf[: m * n * E].reshape(m, n, E))
-
-        _run(seqs, block_b, scratch_b)
-        return gq, gk, gv
+        grads = [np.empty_like(a) if t.requires_grad else None for a, t in zip((q, k, v), parents)]
+        _backward(np.ascontiguousarray(g, dtype=q.dtype), q, k, v, state, *grads)
+        return tuple(grads)
 
     return make_result(out, parents, backward, "packed_attention", saved=parents)
+
+
+def packed_self_attention(qkv, heads, offsets, dropout_p=0.0, scale=None, device="cpu"):
+    """Packed attention of one ``(tokens, 3 * heads * E)`` tensor holding each token's query,
+    key and value side by side (one projection GEMM makes all three); returns
+    ``(tokens, heads, E)``, and its backward one gradient array for ``qkv``, written in place
+    by the blocks (no per-part gradients to add up)."""
+    t = qkv.shape[0]
+    parts = qkv.data.reshape(t, 3, heads, -1)
+    q, k, v = parts[:, 0], parts[:, 1], parts[:, 2]
+    if scale is None:
+        scale = 1.0 / float(q.shape[-1]) ** 0.5
+    if not _fast(parts):
+        split = qkv.reshape(t, 3, heads, q.shape[-1])
+        return _packed_reference(split[:, 0], split[:, 1], split[:, 2], offsets, dropout_p, scale, device)
+    want = needs_grad(qkv)
+    out, state = _forward(q, k, v, offsets, dropout_p, scale, device, want)
+    if not want:
+        return make_result(out, (qkv,), None, "packed_attention")
+
+    def backward(g):
+        grad = np.empty(parts.shape, parts.dtype)
+        _backward(np.ascontiguousarray(g, dtype=parts.dtype), q, k, v, state, grad[:, 0], grad[:, 1], grad[:, 2])
+        return (grad.reshape(qkv.shape),)
+
+    return make_result(out, (qkv,), backward, "packed_attention", saved=(qkv,))
 
 
 def _packed_reference(query, key, value, offsets, dropout_p, scale, device):

@@ -101,7 +101,7 @@ def test_forward_is_differentiable_like_torch(tmp_path):
     (want * torch.arange(32.0)).sum().backward()
     np.testing.assert_allclose(emb.detach().numpy(), want.detach().numpy(), atol=2e-5)
     np.testing.assert_allclose(model.bert.embeddings.word_embeddings.weight.grad,
-                               ref.embeddings.word_embeddings.weight.grad.numpy(), atol=1e-5)
+                               ref.embeddings.word_embeddings.weight.grad.numpy(), atol=1e-5, rtol=1e-6)  # float32: gradients reach ~50
 
 
 def test_similarity_is_the_cosine_matrix(tmp_path):
