@@ -14,7 +14,8 @@ from safetensors.torch import save_file
 from lucid.models import BERT, BERTConfig
 from lucid.models.bert.checkpoint import read_weights
 
-CFG = BERTConfig(vocab_size=2000, hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128)
+# many tensors of similar size, so one tensor is small beside the model
+CFG = BERTConfig(vocab_size=1000, hidden_size=64, num_hidden_layers=6, num_attention_heads=2, intermediate_size=256)
 
 
 @pytest.fixture(scope="module")
@@ -50,15 +51,14 @@ def test_a_corrupt_file_raises_what_the_eager_read_raises(tmp_path):
 
 def test_from_pretrained_holds_one_tensor_beside_the_parameters(folder):
     model_bytes = sum(p.data.nbytes for p in BERT(CFG).parameters())
-    largest = 2000 * 64 * 4  # the word embeddings
     tracemalloc.start()
     try:
         model = BERT.from_pretrained(folder)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # the eager path held the whole checkpoint beside the model: ~2x model_bytes
-    assert peak < model_bytes + 2 * largest + (1 << 20), (peak, model_bytes)
+    # measured: 1.27x model_bytes; reading the whole checkpoint first took 2.28x
+    assert peak < 1.6 * model_bytes, (peak, model_bytes)
     eager = read_weights(folder)
     np.testing.assert_array_equal(model.embeddings.word_embeddings.weight.numpy(),
                                   eager["embeddings.word_embeddings.weight"])
