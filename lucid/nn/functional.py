@@ -210,7 +210,11 @@ def dropout(input, p=0.5, training=True):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
     In evaluation (``training=False``) or with ``p == 0`` the input comes back unchanged.
-    The mask comes from :func:`lucid.random.generator` of the input's device.
+    The mask comes from :func:`lucid.random.generator` of the input's device, so
+    :func:`lucid.random.seed` reproduces it. On the CPU a mask of more than
+    ``lucid.nn.kernels.dropout.DRAW_BLOCK`` elements is drawn in blocks on the kernel
+    threads, each block from a child generator seeded from that generator: the same seed
+    gives the same masks with any number of threads (``LUCID_NUM_THREADS``).
 
     Example:
         >>> import lucid
