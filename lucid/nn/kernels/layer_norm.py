@@ -6,8 +6,8 @@ done as matrix-vector products, plus the column sums for the weight and bias.
 Rows are processed in cache-sized blocks over a few threads on NumPy; CuPy runs the
 same code once over all rows. Float16 is computed in float32.
 
-:func:`add_layer_norm` is ``layer_norm(x + residual)`` (a transformer block's closing
-residual): the sum is formed block by block in the output's buffer, so it never exists as a
+``layer_norm(x, ..., residual=r)`` is the norm of ``x + r`` (a transformer block's closing
+residual, :func:`lucid.nn.functional.add_layer_norm`): the sum is formed block by block in the output's buffer, so it never exists as a
 separate full array, and backward hands the one input gradient to both summands.
 """
 
@@ -128,7 +128,8 @@ def layer_norm(a, normalized_shape, weight=None, bias=None, eps=1e-5, residual=N
     n = 1
     for s in normalized_shape:
         n *= s
-    ct = compute_dtype(x.dtype if residual is None else np.result_type(x.dtype, residual.dtype))
+    dtype = x.dtype if residual is None else np.result_type(x.dtype, residual.dtype)
+    ct = compute_dtype(dtype)
 
     def rows(arr):  # a C-contiguous (rows, n) array of dtype ct; no copy when it is one already
         return xp.ascontiguousarray(arr.reshape(-1, n) if arr.ndim else arr.reshape(1, 1), dtype=ct)
@@ -139,8 +140,7 @@ def layer_norm(a, normalized_shape, weight=None, bias=None, eps=1e-5, residual=N
     parents = summands + tuple(t for t in (weight, bias) if t is not None)
     want = needs_grad(*parents)
     y, xhat, rstd = layer_norm_arrays(rows(x), w, b, eps, want, None if residual is None else rows(residual.data))
-    out_dtype = x.dtype if residual is None else np.result_type(x.dtype, residual.dtype)
-    y = y.reshape(x.shape).astype(out_dtype, copy=False)
+    y = y.reshape(x.shape).astype(dtype, copy=False)
 
     def backward(g):
         gx, gw, gb = layer_norm_backward_arrays(
