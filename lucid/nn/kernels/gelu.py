@@ -39,13 +39,9 @@ _C3 = 0.044715
 _P = 0.3275911
 _A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 # Used for Phi(x) = 1 - q for x >= 0 and q for x < 0, with q = 0.5 erfc(|x|/sqrt2):
-# q = poly(t) t exp(-x^2/2) with t = 1 / (1 + P |x| / sqrt2); the 0.5 is folded in. The
-# kernels evaluate it in s = t / _C, _C chosen so that the polynomial in s is monic: its
-# Horner scheme then starts with one add instead of a multiply and an add.
+# q = poly(t) t exp(-x^2/2) with t = 1 / (1 + P |x| / sqrt2); the 0.5 is folded in.
 _TP = _P * _INV_SQRT2
 _HA = tuple(0.5 * a for a in _A)
-_C = _HA[4] ** -0.2
-_MONIC = tuple(a * _C ** (k + 1) for k, a in enumerate(_HA))  # _MONIC[4] == 1
 _SIGN = np.int32(-(2**31))
 
 #: Elements per block (3 float32 scratch buffers of 256 KiB: L2 and L3, but 2.7x fewer NumPy calls).
@@ -95,14 +91,15 @@ def _reference(xp, x, approximate, want_grad):
 
 def _half_erfc(x, absx, t, e, q):
     """``q = 0.5 erfc(|x| / sqrt2)`` (in [0, 0.5]) from ``absx = |x|``; leaves ``e = exp(-x^2 / 2)``."""
-    np.multiply(absx, _TP * _C, out=t)
-    t += _C
-    np.divide(1.0, t, out=t)  # s = t / _C
+    np.multiply(absx, _TP, out=t)
+    t += 1.0
+    np.divide(1.0, t, out=t)
     np.multiply(x, x, out=e)
     e *= -0.5
     np.exp(e, out=e)
-    np.add(t, _MONIC[3], out=q)
-    for a in _MONIC[2::-1]:
+    np.multiply(t, _HA[4], out=q)
+    q += _HA[3]
+    for a in _HA[2::-1]:
         q *= t
         q += a
     q *= t
