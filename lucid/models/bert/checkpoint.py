@@ -446,7 +446,9 @@ def _build_pretrained(cls, name_or_path, *, device="cpu", revision=None, cache_d
     ``revision`` into the Hugging Face cache (or ``cache_dir``) first, see
     :func:`lucid.models.bert.hub.download`. What loading left out is in
     ``model.loading_info`` (``missing_keys``, ``unexpected_keys``), as transformers'
-    ``output_loading_info`` gives it.
+    ``output_loading_info`` gives it. Each checkpoint tensor is read from the file when it is
+    copied into its parameter, so loading holds the model and one checkpoint tensor, never a
+    second copy of the whole checkpoint.
 
     **On a model** (the original Lucid's way): ``weights`` is a model folder or a
     ``.safetensors`` file (or a :mod:`lucid.weights` entry or Hub repository id, downloaded
