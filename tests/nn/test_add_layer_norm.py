@@ -30,8 +30,7 @@ def test_matches_torch_float32(affine, shape, threads):
 
 
 def test_matches_torch_float64():
-    x, r, w, b = (randn(3, 7, 24, dtype=np.float64) for _ in range(2)), None, None, None
-    x, r = list(x)
+    x, r = randn(3, 7, 24, dtype=np.float64), randn(3, 7, 24, dtype=np.float64)
     w, b = randn(24, dtype=np.float64), randn(24, dtype=np.float64)
     lt = [lucid.Tensor(a, requires_grad=True) for a in (x, r, w, b)]
     tt = [torch.tensor(a, requires_grad=True) for a in (x, r, w, b)]
@@ -68,13 +67,16 @@ def test_no_grad_keeps_no_graph():
     assert not y.requires_grad
 
 
-def test_inputs_are_not_changed():
+def test_inputs_are_not_changed_and_values_equal_the_unfused_op():
     x, r = randn(5, 8), randn(5, 8)
-    F.add_layer_norm(lucid.Tensor(x.copy()), lucid.Tensor(r.copy()), 8, lucid.Tensor(randn(8)))
-    F.add_layer_norm(lucid.Tensor(x.copy()), lucid.Tensor(r.copy()), 8)  # no affine: y doubles as xhat
-    np.testing.assert_array_equal(F.add_layer_norm(lucid.Tensor(x), lucid.Tensor(r), 8).numpy(),
-                                  F.layer_norm(lucid.Tensor(x + r), 8).numpy())
-    np.testing.assert_array_equal(x, x.copy())
+    xs, rs = x.copy(), r.copy()
+    for wb in ((lucid.Tensor(randn(8)),), ()):  # with an affine, and without (y doubles as xhat)
+        for grad in (False, True):
+            xt = lucid.Tensor(x, requires_grad=grad)
+            y = F.add_layer_norm(xt, lucid.Tensor(r), 8, *wb)
+            np.testing.assert_array_equal(x, xs)
+            np.testing.assert_array_equal(r, rs)
+            np.testing.assert_array_equal(y.numpy(), F.layer_norm(lucid.Tensor(x + r), 8, *wb).numpy())
 
 
 def test_mixed_dtypes_give_the_common_dtype():
