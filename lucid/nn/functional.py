@@ -35,8 +35,9 @@ from .kernels import packed_attention as _packed_attention
 from .kernels import softmax as _softmax
 
 __all__ = [
-    "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "gelu", "layer_norm", "linear",
-    "log_softmax", "mse_loss", "packed_attention", "relu", "scaled_dot_product_attention", "softmax", "tanh",
+    "add_layer_norm", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "gelu",
+    "layer_norm", "linear", "log_softmax", "mse_loss", "packed_attention", "relu", "scaled_dot_product_attention",
+    "softmax", "tanh",
 ]
 
 
@@ -137,6 +138,35 @@ def _layer_norm_affine(t, name, normalized_shape):
     return t
 
 
+def _layer_norm_args(input, normalized_shape, weight, bias, eps, residual=None):
+    """The checked arguments of :func:`layer_norm` / :func:`add_layer_norm`, cast for autocast."""
+    input = _tensor(input, "input")
+    if isinstance(normalized_shape, (int, np.integer)):
+        normalized_shape = (int(normalized_shape),)
+    normalized_shape = tuple(int(s) for s in normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.shape[input.ndim - k:] != normalized_shape or input.ndim < k:
+        raise ValueError(
+            f"layer_norm normalized_shape {normalized_shape} does not match the trailing dimensions "
+            f"of an input of shape {input.shape}"
+        )
+    _floating(input, "layer_norm input")
+    if residual is not None:
+        residual = _tensor(residual, "residual")
+        if residual.shape != input.shape:
+            raise ValueError(f"add_layer_norm residual must have the input's shape {input.shape}, "
+                             f"got {residual.shape}")
+        _floating(residual, "add_layer_norm residual")
+    if not eps >= 0:  # 0 is allowed, as in torch and nn.LayerNorm
+        raise ValueError(f"layer_norm eps must be >= 0, got {eps}")
+    weight = _layer_norm_affine(weight, "weight", normalized_shape)
+    bias = _layer_norm_affine(bias, "bias", normalized_shape)
+    check_same_device(input, *(t for t in (residual, weight, bias) if t is not None))
+    if _autocast.on(input.device):  # autocast: float32
+        input, residual, weight, bias = _autocast.high(input, residual, weight, bias)
+    return input, normalized_shape, weight, bias, float(eps), residual
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing ``normalized_shape`` dimensions, then scale and shift.
 
@@ -150,32 +180,42 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         >>> [round(v, 3) for v in y.tolist()[0]]
         [-1.0, 1.0]
     """
-    input = _tensor(input, "input")
-    if isinstance(normalized_shape, (int, np.integer)):
-        normalized_shape = (int(normalized_shape),)
-    normalized_shape = tuple(int(s) for s in normalized_shape)
-    k = len(normalized_shape)
-    if k == 0 or input.shape[input.ndim - k:] != normalized_shape or input.ndim < k:
-        raise ValueError(
-            f"layer_norm normalized_shape {normalized_shape} does not match the trailing dimensions "
-            f"of an input of shape {input.shape}"
-        )
-    _floating(input, "layer_norm input")
-    if not eps >= 0:  # 0 is allowed, as in torch and nn.LayerNorm
-        raise ValueError(f"layer_norm eps must be >= 0, got {eps}")
-    weight = _layer_norm_affine(weight, "weight", normalized_shape)
-    bias = _layer_norm_affine(bias, "bias", normalized_shape)
-    check_same_device(input, *(t for t in (weight, bias) if t is not None))
-    if _autocast.on(input.device):  # autocast: float32
-        input, weight, bias = _autocast.high(input, weight, bias)
-    return _layer_norm.layer_norm(input, normalized_shape, weight, bias, float(eps))
+    input, normalized_shape, weight, bias, eps, _ = _layer_norm_args(input, normalized_shape, weight, bias, eps)
+    return _layer_norm.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def add_layer_norm(input, residual, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """``layer_norm(input + residual, normalized_shape, weight, bias, eps)`` as one op.
+
+    The closing step of a transformer block: the sum is formed a block of rows at a time
+    inside the normalisation, so it never exists as a separate full array (one pass over
+    memory fewer than ``layer_norm(input + residual)``); backward gives both summands the
+    same gradient. ``residual`` must have ``input``'s shape (no broadcasting); the result
+    has their common dtype. The values equal the unfused expression up to float rounding.
+
+    Example:
+        >>> import lucid
+        >>> import lucid.nn.functional as F
+        >>> y = F.add_layer_norm(lucid.tensor([[1.0, 2.0]]), lucid.tensor([[0.0, 1.0]]), (2,))
+        >>> [round(v, 3) for v in y.tolist()[0]]
+        [-1.0, 1.0]
+    """
+    if residual is None:
+        raise TypeError("add_layer_norm residual must be a Tensor, got None")
+    input, normalized_shape, weight, bias, eps, residual = _layer_norm_args(
+        input, normalized_shape, weight, bias, eps, residual)
+    return _layer_norm.layer_norm(input, normalized_shape, weight, bias, eps, residual=residual)
 
 
 def dropout(input, p=0.5, training=True):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
     In evaluation (``training=False``) or with ``p == 0`` the input comes back unchanged.
-    The mask comes from :func:`lucid.random.generator` of the input's device.
+    The mask comes from :func:`lucid.random.generator` of the input's device, so
+    :func:`lucid.random.seed` reproduces it. On the CPU a mask of more than
+    ``lucid.nn.kernels.dropout.DRAW_BLOCK`` elements is drawn in blocks on the kernel
+    threads, each block from a child generator seeded from that generator: the same seed
+    gives the same masks with any number of threads (``LUCID_NUM_THREADS``).
 
     Example:
         >>> import lucid

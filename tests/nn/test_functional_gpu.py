@@ -37,6 +37,8 @@ CASES = {
     "relu": (F.relu, lambda: [randn(7, 5)]),
     "tanh": (F.tanh, lambda: [randn(7, 5)]),
     "layer_norm": (lambda x, w, b: F.layer_norm(x, 16, w, b), lambda: [randn(3, 5, 16) + 2, randn(16), randn(16)]),
+    "add_layer_norm": (lambda x, r, w, b: F.add_layer_norm(x, r, 16, w, b),
+                       lambda: [randn(3, 5, 16) + 2, randn(3, 5, 16), randn(16), randn(16)]),
     "softmax": (lambda x: F.softmax(x, axis=1), lambda: [randn(4, 9, 6) * 3]),
     "log_softmax": (F.log_softmax, lambda: [randn(4, 9) * 3]),
     "cross_entropy": (
@@ -83,7 +85,7 @@ def test_gpu_float64_matches_cpu(name):
 
 
 @gpu
-@pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "layer_norm", "softmax", "log_softmax", "sdpa", "linear"])
+@pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "layer_norm", "add_layer_norm", "softmax", "log_softmax", "sdpa", "linear"])
 def test_gpu_float16_close_to_cpu_float32(name):
     fn, make = CASES[name]
     arrays = make()

@@ -92,8 +92,12 @@ def read_config(folder) -> BERTConfig:
     return BERTConfig.from_pretrained(folder)
 
 
-def read_weights(folder) -> dict:
+def read_weights(folder, lazy: bool = False) -> dict:
     """All arrays of ``folder``'s safetensors weights (one file or an indexed set of shards).
+
+    With ``lazy=True`` a value may be a handle with the tensor's ``shape`` and ``dtype`` that
+    reads it from the file only when converted (``np.asarray``), so that loading a model holds
+    one checkpoint tensor at a time beside the parameters instead of the whole checkpoint.
 
     Raises:
         FileNotFoundError: the folder or its safetensors weights are missing; when only a
@@ -105,12 +109,13 @@ def read_weights(folder) -> dict:
     folder = _check_folder(folder)
     single = os.path.join(folder, WEIGHTS_NAME)
     index = os.path.join(folder, WEIGHTS_INDEX_NAME)
+    read = _read_lazily if lazy else (lambda path: load_arrays(path)[0])
     if os.path.isfile(single):
-        return load_arrays(single)[0]
+        return read(single)
     if os.path.isfile(index):
         arrays = {}
         for shard in _shard_names(index):
-            arrays.update(load_arrays(os.path.join(folder, shard))[0])
+            arrays.update(read(os.path.join(folder, shard)))
         return arrays
     found = [n for n in _PICKLE_NAMES if os.path.isfile(os.path.join(folder, n))]
     if found:
@@ -120,6 +125,46 @@ def read_weights(folder) -> dict:
             "AutoModel.from_pretrained(folder).save_pretrained(folder, safe_serialization=True)"
         )
     raise FileNotFoundError(f"model folder {folder!r} has no {WEIGHTS_NAME}")
+
+
+class _Stored:
+    """A tensor of a safetensors file, read when converted with ``np.asarray``."""
+
+    __slots__ = ("path", "key", "shape", "dtype")
+
+    def __init__(self, path, key, shape, dtype):
+        self.path, self.key, self.shape, self.dtype = path, key, tuple(shape), dtype
+
+    def __array__(self, dtype=None, copy=None):
+        from safetensors import safe_open
+
+        with safe_open(self.path, framework="numpy") as f:
+            arr = f.get_tensor(self.key)
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+
+# safetensors dtype names NumPy reads as they are (bfloat16 goes through load_arrays' widening)
+_PLAIN = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "U16": "uint16", "I16": "int16", "U32": "uint32",
+          "I32": "int32", "U64": "uint64", "I64": "int64", "F16": "float16", "F32": "float32", "F64": "float64"}
+
+
+def _read_lazily(path) -> dict:
+    """``path``'s tensors as :class:`_Stored` handles; a file that is not plainly readable (bad
+    header, bfloat16, a dtype lucid cannot hold) goes through ``load_arrays``, which widens or
+    raises as it always does."""
+    from safetensors import safe_open
+
+    from ...serialization import load_arrays
+
+    try:
+        with safe_open(path, framework="numpy") as f:
+            slices = {k: f.get_slice(k) for k in f.keys()}
+            kinds = {k: s.get_dtype() for k, s in slices.items()}
+            if all(kind in _PLAIN for kind in kinds.values()):
+                return {k: _Stored(path, k, s.get_shape(), np.dtype(_PLAIN[kinds[k]])) for k, s in slices.items()}
+    except Exception:  # load_arrays below raises the error a user sees
+        pass
+    return load_arrays(path)[0]
 
 
 def _shard_names(index: str) -> list:
@@ -289,6 +334,8 @@ def load_into(model, arrays: dict, source: str = "checkpoint", warn: bool = True
             )
     for name, arr in values.items():
         param = params[name]
+        if isinstance(arr, _Stored):
+            arr = np.asarray(arr)  # read now: one checkpoint tensor in memory at a time
         param.data[...] = param.xp.asarray(arr)  # in place, so the parameter keeps its array, dtype and device
         mark_modified(param)  # a graph that saved the old values must not run backward with these
     unused = sorted([*unexpected, *ignored])
@@ -399,7 +446,9 @@ def _build_pretrained(cls, name_or_path, *, device="cpu", revision=None, cache_d
     ``revision`` into the Hugging Face cache (or ``cache_dir``) first, see
     :func:`lucid.models.bert.hub.download`. What loading left out is in
     ``model.loading_info`` (``missing_keys``, ``unexpected_keys``), as transformers'
-    ``output_loading_info`` gives it.
+    ``output_loading_info`` gives it. Each checkpoint tensor is read from the file when it is
+    copied into its parameter, so loading holds the model and one checkpoint tensor, never a
+    second copy of the whole checkpoint.
 
     **On a model** (the original Lucid's way): ``weights`` is a model folder or a
     ``.safetensors`` file (or a :mod:`lucid.weights` entry or Hub repository id, downloaded
@@ -431,7 +480,7 @@ def _build_pretrained(cls, name_or_path, *, device="cpu", revision=None, cache_d
     _backend.get_xp(device)  # the device first: a missing GPU is said before the weights are read
     folder = resolve_folder(name_or_path, revision=revision, cache_dir=cache_dir)
     config = read_config(folder)
-    arrays = read_weights(folder)
+    arrays = read_weights(folder, lazy=True)  # each tensor read when it is copied into its parameter
     model = cls._from_checkpoint_config(config, arrays, **{**cls._folder_kwargs(folder), **kwargs})
     missing, unexpected = load_into(model, arrays, source=repr(os.fspath(folder)))
     model.loading_info = {"missing_keys": missing, "unexpected_keys": unexpected}

@@ -5,6 +5,10 @@ backward is ``rstd * (g w - mean(g w) - xhat mean(g w xhat))`` with the two row 
 done as matrix-vector products, plus the column sums for the weight and bias.
 Rows are processed in cache-sized blocks over a few threads on NumPy; CuPy runs the
 same code once over all rows. Float16 is computed in float32.
+
+``layer_norm(x, ..., residual=r)`` is the norm of ``x + r`` (a transformer block's closing
+residual, :func:`lucid.nn.functional.add_layer_norm`): the sum is formed block by block in the output's buffer, so it never exists as a
+separate full array, and backward hands the one input gradient to both summands.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from . import cuda as _cuda
 from ._common import compute_dtype, rowdot
 
 
-def layer_norm_arrays(x2, w, b, eps, want_grad):
-    """Normalize the rows of 2-D ``x2``; returns ``(y, xhat or None, rstd or None)``.
+def layer_norm_arrays(x2, w, b, eps, want_grad, r2=None):
+    """Normalize the rows of 2-D ``x2`` (of ``x2 + r2`` when ``r2`` is given); returns
+    ``(y, xhat or None, rstd or None)``.
 
     ``w``/``b`` are 1-D arrays or ``None``; everything is in the compute dtype.
 
@@ -30,7 +35,7 @@ def layer_norm_arrays(x2, w, b, eps, want_grad):
         ([[-1.0, 1.0]], [1.0])
     """
     if _cuda.takes(x2):  # CUDA kernel; the code below stays the reference
-        return _cuda.layer_norm_arrays(x2, w, b, eps, want_grad)
+        return _cuda.layer_norm_arrays(x2 if r2 is None else x2 + r2, w, b, eps, want_grad)
     xp = xp_of(x2)
     rows, n = x2.shape
     y = xp.empty_like(x2)
@@ -41,6 +46,8 @@ def layer_norm_arrays(x2, w, b, eps, want_grad):
 
     def run(lo, hi, _):
         xb, hb, yb = x2[lo:hi], xhat[lo:hi], y[lo:hi]
+        if r2 is not None:  # the block's sum, in place of its normalised values
+            xb = xp.add(xb, r2[lo:hi], out=hb)
         mean = xb.sum(axis=1, keepdims=True)
         mean *= inv_n
         xp.subtract(xb, mean, out=hb)
@@ -113,29 +120,35 @@ def layer_norm_backward_arrays(g2, xhat, rstd, w, want_x, want_w, want_b):
     return gx, gw, gb
 
 
-def layer_norm(a, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Layer norm of tensor ``a`` over its trailing ``normalized_shape`` dims as one op."""
+def layer_norm(a, normalized_shape, weight=None, bias=None, eps=1e-5, residual=None):
+    """Layer norm of tensor ``a`` (of ``a + residual``, same shape, when given) over its
+    trailing ``normalized_shape`` dims as one op."""
     x = a.data
     xp = a.xp
     n = 1
     for s in normalized_shape:
         n *= s
-    ct = compute_dtype(x.dtype)
-    x2 = xp.ascontiguousarray(x.reshape(-1, n) if x.ndim else x.reshape(1, 1), dtype=ct)
+    dtype = x.dtype if residual is None else np.result_type(x.dtype, residual.dtype)
+    ct = compute_dtype(dtype)
+
+    def rows(arr):  # a C-contiguous (rows, n) array of dtype ct; no copy when it is one already
+        return xp.ascontiguousarray(arr.reshape(-1, n) if arr.ndim else arr.reshape(1, 1), dtype=ct)
+
     w = None if weight is None else weight.data.reshape(n).astype(ct, copy=False)
     b = None if bias is None else bias.data.reshape(n).astype(ct, copy=False)
-    parents = tuple(t for t in (a, weight, bias) if t is not None)
+    summands = (a,) if residual is None else (a, residual)
+    parents = summands + tuple(t for t in (weight, bias) if t is not None)
     want = needs_grad(*parents)
-    y, xhat, rstd = layer_norm_arrays(x2, w, b, eps, want)
-    y = y.reshape(x.shape).astype(x.dtype, copy=False)
+    y, xhat, rstd = layer_norm_arrays(rows(x), w, b, eps, want, None if residual is None else rows(residual.data))
+    y = y.reshape(x.shape).astype(dtype, copy=False)
 
     def backward(g):
-        g2 = xp.ascontiguousarray(g.reshape(-1, n), dtype=ct)
         gx, gw, gb = layer_norm_backward_arrays(
-            g2, xhat, rstd, w, a.requires_grad, weight is not None and weight.requires_grad,
-            bias is not None and bias.requires_grad,
+            rows(g), xhat, rstd, w, any(t.requires_grad for t in summands),
+            weight is not None and weight.requires_grad, bias is not None and bias.requires_grad,
         )
-        grads = [None if gx is None else gx.reshape(x.shape)]
+        gx = None if gx is None else gx.reshape(x.shape)
+        grads = [gx] * len(summands)  # d(x + residual)/dx = d(x + residual)/dresidual = 1
         if weight is not None:
             grads.append(None if gw is None else gw.reshape(weight.shape))
         if bias is not None:
@@ -143,4 +156,5 @@ def layer_norm(a, normalized_shape, weight=None, bias=None, eps=1e-5):
         return tuple(grads)
 
     saved = () if weight is None else (weight,)  # x enters backward as its normalised copy
-    return make_result(y, parents, backward if want else None, "layer_norm", saved=saved)
+    name = "layer_norm" if residual is None else "add_layer_norm"
+    return make_result(y, parents, backward if want else None, name, saved=saved)

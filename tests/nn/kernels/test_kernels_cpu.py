@@ -177,3 +177,46 @@ def test_gelu_forward_only_path_matches_float64_reference(threads):
     assert np.abs(y - y_grad_path).max() < 6e-7
     with lucid.no_grad():  # the functional op takes this path under no-grad
         np.testing.assert_array_equal(F.gelu(lucid.Tensor(x)).numpy(), y)
+
+
+# ---- dropout masks drawn in blocks ---------------------------------------------------------------
+def test_large_dropout_masks_do_not_depend_on_the_thread_count():
+    from lucid.nn import kernels
+    from lucid.nn.kernels import dropout as kd
+
+    shape = (3, kd.DRAW_BLOCK + 1000)  # several blocks, the last one partial
+    old = kernels.get_num_threads()
+    masks = []
+    try:
+        for n in (1, 2, 3):
+            kernels.set_num_threads(n)
+            lucid.random.seed(7)
+            masks.append([kd.keep_mask(shape, 0.3, "cpu", "float32") for _ in range(2)])
+    finally:
+        kernels.set_num_threads(old)
+    for other in masks[1:]:
+        for a, b in zip(masks[0], other):
+            np.testing.assert_array_equal(a, b)
+    first, second = masks[0]
+    assert first.shape == shape and first.dtype == bool
+    assert not np.array_equal(first, second)  # the generator moved on between calls
+    flat = first.reshape(-1)
+    blocks = [flat[i * kd.DRAW_BLOCK:(i + 1) * kd.DRAW_BLOCK] for i in range(3)]
+    for blk in blocks:  # each block keeps ~70% (binomial sd ~0.0013)
+        assert abs(blk.mean() - 0.7) < 0.01
+    assert (blocks[0] == blocks[1]).mean() < 0.62  # independent blocks agree ~0.58 of the time
+
+
+def test_large_float64_dropout_mask_and_op():
+    from lucid.nn.kernels import dropout as kd
+
+    lucid.random.seed(1)
+    x = lucid.Tensor(np.ones(kd.DRAW_BLOCK * 2 + 3), requires_grad=True)
+    y = F.dropout(x, 0.25)
+    y.sum().backward()
+    kept = y.numpy() != 0
+    assert y.dtype == np.float64 and abs(kept.mean() - 0.75) < 0.01
+    np.testing.assert_array_equal(y.numpy()[kept], 1 / 0.75)
+    np.testing.assert_array_equal(x.grad, np.where(kept, 1 / 0.75, 0.0))
+    lucid.random.seed(1)
+    np.testing.assert_array_equal(F.dropout(lucid.Tensor(np.ones(kd.DRAW_BLOCK * 2 + 3)), 0.25).numpy(), y.numpy())
