@@ -90,7 +90,11 @@ def raise_on_one(out, rank, size):
 def model_mismatch(out, rank, size):
     from lucid import nn
 
-    DistributedDataParallel(nn.Linear(3, 2 + rank))
+    try:
+        DistributedDataParallel(nn.Linear(3, 2 + rank))
+    except Exception as err:  # kept in a file: mpiexec may kill a rank before its stderr is flushed
+        (out / f"error-{rank}.txt").write_text(f"{type(err).__name__}: {err}")
+        raise
 
 
 def nccl_collectives(out, rank, size):

@@ -90,4 +90,7 @@ def test_a_rank_that_raises_ends_the_job_within_seconds(tmp_path):
 def test_ranks_wrapping_different_models_fail_clearly(tmp_path):
     proc = run_worker("model_mismatch", tmp_path, timeout=60)
     assert proc.returncode != 0
-    assert "rank 1 wraps a model with 2 trainable parameters (12 numbers), rank 0 one with 2 (8)" in proc.stderr
+    errors = [f.read_text() for f in sorted(tmp_path.glob("error-*.txt"))]  # the first rank to fail wrote one
+    assert errors, proc.stderr
+    for text in errors:
+        assert "rank 1 wraps a model with 2 trainable parameters (12 numbers), rank 0 one with 2 (8)" in text
