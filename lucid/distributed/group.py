@@ -9,6 +9,7 @@ communicator for GPU tensors. Rank and size come from MPI, that is from the laun
 from __future__ import annotations
 
 import sys
+import time
 
 from . import _mpi
 
@@ -121,6 +122,8 @@ def _abort_on_uncaught(exc_type, exc, tb):
     if group is not None:
         sys.stderr.write(f"lucid.distributed: rank {group.rank()} of {group.size()} raised "
                          f"{exc_type.__name__}; aborting all ranks\n")
+        sys.stderr.flush()
+        time.sleep(0.5)  # the launcher forwards this rank's output asynchronously; an abort drops what is pending
         group.abort(1)
 
 
