@@ -91,14 +91,6 @@ class Packing:
         out = rows if self.full else put_rows(rows, self.index, self.batch * self.seq)
         return out.reshape((self.batch, self.seq) + rows.shape[1:])
 
-    def additive_mask(self, dtype):
-        """The padded layout's additive attention mask, ``(batch, 1, 1, seq)``."""
-        if self.full:
-            return None
-        xp = _backend.xp_of(self.keep)
-        lowest = np.finfo(dtype).min
-        return Tensor._wrap(xp.where(self.keep, dtype.type(0), dtype.type(lowest)).astype(dtype)[:, None, None, :])
-
     def firsts(self, rows):
         """Each sequence's first row (position 0, a real token), ``(batch, ...)``."""
         return take_rows(rows, rows.xp.asarray(self.offsets[:-1]))

@@ -266,7 +266,8 @@ class BERTSelfAttention(nn.Module):
         if packing is not None:
             first = packing.firsts(hidden_states)
             k, v = (self._split(packing.unpack(lin(hidden_states))) for lin in (self.key, self.value))
-            attention_mask = packing.additive_mask(hidden_states.dtype)
+            attention_mask = None if packing.full else extended_attention_mask(
+                Tensor._wrap(packing.keep), packing.batch, packing.seq, hidden_states.dtype, hidden_states.device)
         else:
             first = hidden_states[:, 0]
             k, v = self._keys_values(hidden_states)

@@ -63,6 +63,14 @@ def _blocked_ok(q, k, v, ct, mask_parent):
             and (mask_parent is None or not mask_parent.requires_grad))
 
 
+def head_blocks(heads, L, S):
+    """``(blocks, heads per block)`` for ``heads`` heads of ``(L, S)`` scores: as few blocks
+    as keep each within :data:`BLOCK_SCORES`, cut equally (12 heads as 6 + 6, not 8 + 4)."""
+    most = max(1, min(heads, BLOCK_SCORES // max(L * S, 1)))
+    blocks = -(-heads // most)
+    return blocks, -(-heads // blocks)
+
+
 class _Plan:
     """The blocks of the batch dims: an outer index over all batch dims but the last, and
     ``hb`` entries of the last (the heads) per block."""
@@ -70,9 +78,7 @@ class _Plan:
     def __init__(self, lead, L, S):
         self.lead = lead
         self.H = lead[-1]
-        most = max(1, min(self.H, BLOCK_SCORES // max(L * S, 1)))
-        self.per_outer = -(-self.H // most)
-        self.hb = -(-self.H // self.per_outer)  # equal blocks: 12 heads as 6 + 6, not 8 + 4
+        self.per_outer, self.hb = head_blocks(self.H, L, S)
         self.outer = list(np.ndindex(*lead[:-1]))
         self.n = len(self.outer) * self.per_outer
 

@@ -22,7 +22,7 @@ import numpy as np
 from ..._function import make_result, needs_grad
 from ...ops.shape import concatenate
 from . import _blocks
-from .attention import BLOCK_SCORES, attention, backward_block, forward_block
+from .attention import attention, backward_block, forward_block, head_blocks
 from ._common import compute_dtype
 from .dropout import keep_mask
 
@@ -43,9 +43,7 @@ class _Sequences:
         self.scores = start  # elements of all sequences' (heads, n, n) scores
         self.blocks = []
         for j, (_, _, n) in enumerate(self.spans):
-            most = max(1, min(heads, BLOCK_SCORES // (n * n)))
-            per = -(-heads // most)
-            hb = -(-heads // per)  # equal blocks, as the padded kernel cuts them
+            _, hb = head_blocks(heads, n, n)
             self.blocks += [(j, slice(h, min(heads, h + hb))) for h in range(0, heads, hb)]
         self.longest = self.spans[0][2] if self.spans else 0
         self.widest = max((h.stop - h.start for _, h in self.blocks), default=0)
