@@ -146,7 +146,7 @@ def test_relu_tanh_finite_diff():
 # ---- layer_norm ------------------------------------------------------------------------------
 @pytest.mark.parametrize("affine", [(True, True), (True, False), (False, True), (False, False)])
 def test_layer_norm_parity(affine, threads):
-    x = randn(4, 50, 96, scale=3.0) + 5.0
+    x = randn(4, 400, 96, scale=3.0) + 5.0  # several row blocks, on both threads
     arrays = [x] + ([randn(96)] if affine[0] else []) + ([randn(96)] if affine[1] else [])
 
     def lf(t, *wb):

@@ -33,8 +33,9 @@ def unrows(r, shape, axis, ndim):
 
 
 def rowdot(xp, a, b):
-    """Row-wise dot products of 2-D ``a`` and ``b`` (``np.vecdot`` where it exists: ~2x einsum)."""
+    """Row-wise dot products of 2-D ``a`` and ``b`` (2-D, or 1-D: the same row for every row of
+    ``a``); ``np.vecdot`` where it exists: ~2x einsum."""
     vecdot = getattr(xp, "vecdot", None)
     if vecdot is not None:
         return vecdot(a, b)
-    return xp.einsum("ij,ij->i", a, b)
+    return xp.einsum("ij,ij->i" if b.ndim == 2 else "ij,j->i", a, b)
