@@ -50,7 +50,7 @@ def test_tiny_run_prints_the_table_and_writes_the_json(tmp_path):
 
 
 @pytest.mark.parametrize("args, named", [(["--rounds", "0"], "0"), (["--iters", "-1"], "-1"),
-                                          (["--cases", "backward"], "backward")])
+                                          (["--cases", "backward"], "backward"), (["--pipeline-rounds", "0"], "0")])
 def test_a_bad_argument_exits_2_naming_it(args, named):
     out = _run(*args, timeout=60)
     assert out.returncode == 2
