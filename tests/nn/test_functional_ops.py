@@ -104,6 +104,13 @@ def test_gelu_parity(approximate, threads):
            lambda t: TF.gelu(t, approximate=approximate), [x], fwd_tol=2e-6, grad_tol=grad_tol)
 
 
+def test_gelu_of_huge_finite_inputs_matches_torch():
+    x = np.array([3e38, -3e38, 1.7e38, -1.7e38, 1e30, -1e30], np.float32)
+    with np.errstate(over="ignore"):  # x * x overflows inside the kernel; the output must not
+        y = F.gelu(lucid.Tensor(x)).numpy()
+    np.testing.assert_array_equal(y, TF.gelu(torch.tensor(x)).numpy())
+
+
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_gelu_finite_diff(approximate):
     finite_diff(lambda t: F.gelu(t, approximate), [randn(3, 5, dtype=np.float64, scale=2.0)])

@@ -128,16 +128,18 @@ def _erf_block(x, y, d, buf):
 def _erf_block_forward(x, y, buf):
     """Forward only: ``gelu(x) = max(x, 0) - |x| q`` with ``q = 0.5 erfc(|x| / sqrt2)`` (for
     x < 0 that is x q, for x >= 0 x (1 - q)): two passes fewer than building Phi(x) with its
-    sign. ``max(x, 0)`` is formed exactly as ``(x + |x|) / 2``: NumPy's NaN-aware
-    ``maximum`` costs four plain passes. ``y`` holds |x| until the last three passes."""
+    sign. ``max(x, 0)`` is formed exactly as ``|x| / 2 + x / 2`` (halved first, so that no
+    finite x overflows): NumPy's NaN-aware ``maximum`` costs four plain passes. ``y`` holds
+    |x| until the last four passes."""
     t, e, q = buf
     n = x.shape[0]
     t, e, q = t[:n], e[:n], q[:n]
     np.abs(x, out=y)
     _half_erfc(x, y, t, e, q)
     q *= y
-    y += x
+    np.multiply(x, 0.5, out=t)
     y *= 0.5
+    y += t
     y -= q
 
 

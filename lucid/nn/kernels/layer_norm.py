@@ -44,7 +44,7 @@ def layer_norm_arrays(x2, w, b, eps, want_grad, r2=None):
     rstd = xp.empty(rows, x2.dtype)
     inv_n = 1.0 / n
     # row means as dot products with a vector of 1/n: NumPy's vecdot is ~2x sum(axis=1) on
-    # rows this short (rowdot falls back to a sum where there is no vecdot)
+    # rows this short
     means_of = xp.full(n, inv_n, x2.dtype)
 
     def run(lo, hi, _):
