@@ -201,10 +201,10 @@ def _peak_rss_mib():
 def _load_case_inputs(data, case):
     import numpy as np
 
-    arrays = np.load(os.path.join(data, "inputs.npz"))
     if case == "classify":
         with open(os.path.join(data, "texts.json"), encoding="utf-8") as f:
             return json.load(f)
+    arrays = np.load(os.path.join(data, "inputs.npz"))
     if case == "random_train":
         n = sum(1 for k in arrays.files if k.startswith("random") and k.endswith("_ids"))
         return [tuple(arrays[f"random{i}_{k}"] for k in ("ids", "mask", "labels")) for i in range(n)]
@@ -377,12 +377,12 @@ def _load():
     return {"time": time.strftime("%H:%M:%S"), "load": [round(one, 2), round(five, 2), round(fifteen, 2)]}
 
 
-def _work_units(case, arrays, n_texts):
+def _work_units(case, arrays, random_lengths, n_texts):
     """What one iteration processes: real tokens, or texts for classify."""
     if case == "classify":
         return n_texts, "texts/s"
     if case == "random_train":
-        return int(sum(arrays[k].sum() for k in arrays if k.startswith("random") and k.endswith("_mask"))), "tok/s"
+        return sum(random_lengths), "tok/s"
     return int(arrays["small_mask" if case == "small_forward" else "full_mask"].sum()), "tok/s"
 
 
@@ -488,7 +488,7 @@ def main():
         folders, configs, arrays, texts = _prepare(tmp, settings, cases)
         random_lengths = [int(m) for k in arrays if k.startswith("random") and k.endswith("_mask")
                           for m in arrays[k].sum(axis=1)]
-        units = {c: _work_units(c, arrays, len(texts)) for c in cases}
+        units = {c: _work_units(c, arrays, random_lengths, len(texts)) for c in cases}
 
         results = {c: {side: {"times": [], "rss": []} for side in CASES[c][1]} for c in cases}
         labels = {}
