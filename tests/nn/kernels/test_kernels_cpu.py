@@ -105,6 +105,7 @@ def test_blocked_attention_grad_for_value_only():
 def test_blocks_matmul_equals_numpy(m, k, n, transposed, threads, monkeypatch):
     monkeypatch.setattr(_blocks, "GEMM_SPLIT_MIN", 1)
     monkeypatch.setattr(_blocks, "GEMM_MIN_PIECE", 16)
+    monkeypatch.setattr(_blocks, "GEMM_PIECES_PER_THREAD", 4)  # pieces handed out beyond one a thread
     a = RNG.standard_normal((k, m) if transposed else (m, k)).astype(np.float32)
     a = a.T if transposed else a
     b = RNG.standard_normal((k, n)).astype(np.float32)
@@ -122,6 +123,7 @@ def test_blocks_matmul_equals_numpy(m, k, n, transposed, threads, monkeypatch):
 def test_linear_split_bias_and_grads_match_torch(shape, threads, monkeypatch):
     monkeypatch.setattr(_blocks, "GEMM_SPLIT_MIN", 1)
     monkeypatch.setattr(_blocks, "GEMM_MIN_PIECE", 8)
+    monkeypatch.setattr(_blocks, "GEMM_PIECES_PER_THREAD", 4)
     b, s, n_in, n_out = shape
     x, w, bias = (RNG.standard_normal(sh).astype(np.float32) for sh in ((b, s, n_in), (n_out, n_in), (n_out,)))
     lt = [lucid.Tensor(a, requires_grad=True) for a in (x, w, bias)]
