@@ -262,22 +262,34 @@ class BERTSelfAttention(nn.Module):
     def first_query(self, hidden_states, attention_mask=None, packing=None):
         """Self-attention for each sequence's first query only: ``(batch, hidden)``. Keys and
         values come from every position (the real tokens' rows when ``packing`` is given);
-        ``attention_mask`` is the additive mask of the padded layout."""
+        ``attention_mask`` is the additive mask of the padded layout.
+
+        With one query a sequence, the key and value projections fold into it instead of
+        running over every position: ``q . (Wk h + bk) = (Wk1^T q) . [h, 1]`` and
+        ``sum_j p_j (Wv h_j + bv) = Wv1 (sum_j p_j [h_j, 1])`` per head, ``Wk1 = [Wk | bk]``.
+        Two ``(tokens, hidden)`` GEMMs become products of ``(batch, heads)`` vectors; the
+        bias column keeps every gradient and the dropout of the probabilities exact."""
         if packing is not None:
             first = packing.firsts(hidden_states)
-            k, v = (self._split(packing.unpack(lin(hidden_states))) for lin in (self.key, self.value))
+            states = packing.unpack(hidden_states)
             attention_mask = None if packing.full else extended_attention_mask(
                 Tensor._wrap(packing.keep), packing.batch, packing.seq, hidden_states.dtype, hidden_states.device)
         else:
-            first = hidden_states[:, 0]
-            k, v = self._keys_values(hidden_states)
+            first, states = hidden_states[:, 0], hidden_states
             if attention_mask is not None and attention_mask.shape[2] > 1:
                 attention_mask = attention_mask[:, :, :1]  # the first query's row
-        b = first.shape[0]
-        q = self.query(first).reshape(b, self.num_attention_heads, 1, self.attention_head_size)
+        b, s, n = states.shape
+        heads, d = self.num_attention_heads, self.attention_head_size
+
+        def with_bias(lin):  # (heads, d, hidden + 1): each head's rows of [W | b]
+            return concatenate([lin.weight, lin.bias.reshape(n, 1)], axis=1).reshape(heads, d, n + 1)
+
+        ones = _backend.get_xp(states.device).ones((b, s, 1), states.dtype)
+        rows = concatenate([states, Tensor._wrap(ones)], axis=2).reshape(b, 1, s, n + 1)
+        q = self.query(first).reshape(b, heads, 1, d) @ with_bias(self.key)
         p = self.dropout.p if self.training else 0.0
-        ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attention_mask, dropout_p=p)
-        return ctx.reshape(b, self.all_head_size)
+        mixed = F.scaled_dot_product_attention(q, rows, rows, attn_mask=attention_mask, dropout_p=p, scale=d ** -0.5)
+        return (mixed @ with_bias(self.value).transpose(0, 2, 1)).reshape(b, n)
 
     def _packed(self, rows, packing):
         """Self-attention of packed ``(tokens, hidden)`` rows, each sequence over its own tokens.

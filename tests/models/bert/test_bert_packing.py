@@ -221,6 +221,37 @@ def test_pooled_tasks_compute_only_the_first_position_in_the_last_layer(cls, pac
         np.testing.assert_allclose(g, runs[1][1][name], rtol=1e-9, atol=1e-12, err_msg=name)
 
 
+def test_first_query_folds_keys_and_values_exactly_under_dropout():
+    """The last layer's first query attends through [W | b] folded into it; with one seed (the same
+    dropout mask: both draw it in the (batch, heads, 1, seq) shape) its output and every gradient
+    equal projecting the keys and values of every position first."""
+    from lucid.models.bert.modeling import extended_attention_mask
+
+    _, mask, _ = _inputs(seed=14)
+    att = _model(BERT, dropout=0.4).train().encoder.layer[-1].attention.self
+    hidden = np.random.default_rng(15).standard_normal(mask.shape + (CFG["hidden_size"],))
+    ext = extended_attention_mask(lucid.tensor(mask), *mask.shape, lucid.Float64, "cpu")
+    b, heads, d = mask.shape[0], att.num_attention_heads, att.attention_head_size
+
+    def unfolded(h):
+        q = att.query(h[:, 0]).reshape(b, heads, 1, d)
+        k, v = att._keys_values(h)
+        ctx = lucid.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=ext[:, :, :1], dropout_p=0.4)
+        return ctx.reshape(b, -1)
+
+    runs = []
+    for fn in (lambda h: att.first_query(h, ext), unfolded):
+        lucid.random.seed(16)
+        att.zero_grad()
+        h = lucid.tensor(hidden, requires_grad=True)
+        out = fn(h)
+        (out * lucid.tensor(np.arange(out.size, dtype=np.float64).reshape(out.shape))).sum().backward()
+        runs.append([out.numpy(), np.array(h.grad)] + [np.array(p.grad) for p in att.parameters()])
+    assert np.abs(runs[0][0]).max() > 0.1
+    for got, want in zip(*runs):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-11)
+
+
 def test_pooled_output_with_three_and_four_dimensional_masks_and_a_decoder():
     ids, mask, _ = _inputs(seed=13)
     model = _model(BERT).eval()
