@@ -44,7 +44,7 @@ _TP = _P * _INV_SQRT2
 _HA = tuple(0.5 * a for a in _A)
 _SIGN = np.int32(-(2**31))
 
-#: Elements per block (3 float32 scratch buffers of 512 KiB; ~20 NumPy calls a block make the
+#: Elements per block (up to 4 float32 scratch buffers of 512 KiB; ~20 NumPy calls a block make the
 #: per-call cost count: 1024 x 3072, 2 threads, 10.2 ms at 64K, 9.3 ms here).
 BLOCK_ELEMS = 131072
 
@@ -90,13 +90,17 @@ def _reference(xp, x, approximate, want_grad):
     return y, (None if d is None else d.astype(x.dtype, copy=False))
 
 
-def _half_erfc(x, absx, t, e, q):
-    """``q = 0.5 erfc(|x| / sqrt2)`` (in [0, 0.5]) from ``absx = |x|``; leaves ``e = exp(-x^2 / 2)``."""
+def _half_erfc(x, absx, t, e, q, h=None):
+    """``q = 0.5 erfc(|x| / sqrt2)`` (in [0, 0.5]) from ``absx = |x|``; leaves ``e = exp(-x^2 / 2)``.
+    With ``h = -x / 2`` given, ``-x^2 / 2`` is formed from it in one pass."""
     np.multiply(absx, _TP, out=t)
     t += 1.0
     np.divide(1.0, t, out=t)
-    np.multiply(x, x, out=e)
-    e *= -0.5
+    if h is None:
+        np.multiply(x, x, out=e)
+        e *= -0.5
+    else:
+        np.multiply(h, x, out=e)  # (-x / 2) x: the same bits as -(x x) / 2
     np.exp(e, out=e)
     np.multiply(t, _HA[4], out=q)
     q += _HA[3]
@@ -108,7 +112,7 @@ def _half_erfc(x, absx, t, e, q):
 
 
 def _erf_block(x, y, d, buf):
-    t, e, q = buf
+    t, e, q = buf[:3]
     n = x.shape[0]
     t, e, q = t[:n], e[:n], q[:n]
     np.abs(x, out=y)  # y holds |x| until the output is written
@@ -128,25 +132,25 @@ def _erf_block(x, y, d, buf):
 def _erf_block_forward(x, y, buf):
     """Forward only: ``gelu(x) = max(x, 0) - |x| q`` with ``q = 0.5 erfc(|x| / sqrt2)`` (for
     x < 0 that is x q, for x >= 0 x (1 - q)): two passes fewer than building Phi(x) with its
-    sign. ``max(x, 0)`` is formed exactly as ``|x| / 2 + x / 2`` (halved first, so that no
-    finite x overflows): NumPy's NaN-aware ``maximum`` costs four plain passes. ``y`` holds
-    |x| until the last four passes."""
-    t, e, q = buf
+    sign. ``max(x, 0)`` is formed exactly as ``|x| / 2 - h`` with ``h = -x / 2``, which also
+    gives the exponent's ``-x^2 / 2`` (halves first, so that no finite x overflows): NumPy's
+    NaN-aware ``maximum`` costs four plain passes. ``y`` holds |x| until the last three passes."""
+    t, e, q, h = buf
     n = x.shape[0]
-    t, e, q = t[:n], e[:n], q[:n]
+    t, e, q, h = t[:n], e[:n], q[:n], h[:n]
     np.abs(x, out=y)
-    _half_erfc(x, y, t, e, q)
+    np.multiply(x, -0.5, out=h)
+    _half_erfc(x, y, t, e, q, h)
     q *= y
-    np.multiply(x, 0.5, out=t)
     y *= 0.5
-    y += t
+    y -= h
     y -= q
 
 
 def _tanh_block(x, y, d, buf):
     # 0.5 (1 + tanh u) = sigmoid(2u) = 1 / (1 + E), E = exp(-2u): one exp instead of a slower tanh,
     # and 1 - s = E s without cancellation for the derivative.
-    t, e, s = buf
+    t, e, s = buf[:3]
     n = x.shape[0]
     t, e, s = t[:n], e[:n], s[:n]
     np.multiply(x, x, out=t)
@@ -177,8 +181,8 @@ def _fused_f32(x, approximate, want_grad):
     d = np.empty_like(flat) if want_grad else None
     block = _erf_block if approximate == "none" else _tanh_block
 
-    def scratch(n):
-        return tuple(np.empty(n, np.float32) for _ in range(3))
+    def scratch(n):  # the forward-only erf block takes a fourth
+        return tuple(np.empty(n, np.float32) for _ in range(4))
 
     if approximate == "none" and d is None:
         def run(lo, hi, buf):
