@@ -1,8 +1,10 @@
 """BERT on the CPU: lucid against PyTorch (transformers) on the same random checkpoints.
 
-Each measurement runs in its own process (so peak RSS is that framework's alone), the frameworks
-interleaved round by round (their order alternating between rounds), 2 threads everywhere; each
-process warms up, then times ``--iters`` iterations; the table shows medians over all rounds.
+Each side runs in its own process (so peak RSS is that framework's alone), 2 threads everywhere.
+A round starts one worker per side, one after another; each loads and warms up, then they take
+turns, one timed iteration each while the others idle, the order rotating (A B, B A, ...), until
+each has run ``--iters``: the sides are compared within seconds of each other, so the minute-to-minute
+changes of this machine's speed fall on both. The table shows medians over all rounds.
 
 Cases (``--cases``, default all):
 
@@ -56,6 +58,7 @@ SETTINGS = {  # per size: the two models, texts to classify, batches of random l
     "full": dict(base=BASE, small=MINILM, texts=1000, random_batches=4),
     "tiny": dict(base=TINY, small=TINY, texts=48, random_batches=2),
 }
+PAUSE_S = 0.05  # before each timed iteration: the last side's spinning OpenMP threads go to sleep
 FULL_BATCH, FULL_SEQ, SMALL_BATCH, SMALL_SEQ, RANDOM_BATCH, TEXT_BATCH = 8, 128, 32, 64, 16, 32
 LENGTH_MEDIAN, LENGTH_SIGMA, LENGTH_RANGE = 50, 0.7, (8, 256)  # log-normal token lengths, clipped
 
@@ -212,18 +215,7 @@ def _load_case_inputs(data, case):
     return [tuple(arrays[f"{name}_{k}"] for k in ("ids", "mask", "labels"))]
 
 
-def _timed(iters, step):
-    """``step()`` once to warm up, then ``iters`` timed calls; the times and the last result."""
-    step(warm_up=True)
-    times, result = [], None
-    for _ in range(iters):
-        t = time.perf_counter()
-        result = step(warm_up=False)
-        times.append(time.perf_counter() - t)
-    return times, result
-
-
-def _worker_torch(folder, case, batches, iters):
+def _worker_torch(folder, case, batches):
     import torch
     import transformers
 
@@ -244,10 +236,10 @@ def _worker_torch(folder, case, batches, iters):
             for ids, mask, labels in batches[:1] if warm_up else batches:
                 model.zero_grad(set_to_none=True)
                 model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
-    return _timed(iters, step)
+    return step
 
 
-def _worker_lucid(folder, case, batches, iters):
+def _worker_lucid(folder, case, batches):
     import lucid
     from lucid.models import BERTForSequenceClassification
 
@@ -267,10 +259,10 @@ def _worker_lucid(folder, case, batches, iters):
             for ids, mask, labels in batches[:1] if warm_up else batches:
                 model.zero_grad()
                 model.get_loss(labels=labels, input_ids=ids, attention_mask=mask).backward()
-    return _timed(iters, step)
+    return step
 
 
-def _classify_lucid(folder, texts, iters):
+def _classify_lucid(folder, texts):
     from lucid.models import BERTForSequenceClassification, BERTTokenizerFast
 
     tok = BERTTokenizerFast.from_pretrained(folder)
@@ -278,10 +270,10 @@ def _classify_lucid(folder, texts, iters):
 
     def step(warm_up):
         return model.predict_labels_from_text(tok, texts[:TEXT_BATCH] if warm_up else texts).tolist()
-    return _timed(iters, step)
+    return step
 
 
-def _classify_pipeline(folder, texts, iters):
+def _classify_pipeline(folder, texts):
     import torch
     import transformers
 
@@ -292,10 +284,10 @@ def _classify_pipeline(folder, texts, iters):
 
     def step(warm_up):
         return [label2id[out["label"]] for out in pipe(texts[:TEXT_BATCH] if warm_up else texts)]
-    return _timed(iters, step)
+    return step
 
 
-def _classify_sorted(folder, texts, iters):
+def _classify_sorted(folder, texts):
     """The best a transformers user can do by hand: sort by token length, batches of 32."""
     import torch
     import transformers
@@ -316,30 +308,66 @@ def _classify_sorted(folder, texts, iters):
                 for i, label in zip(rows, model(**enc).logits.argmax(-1).tolist()):
                     labels[i] = label
         return labels
-    return _timed(iters, step)
+    return step
 
 
-def _worker(side, folder, data, case, iters):
+def _serve(side, folder, data, case):
+    """A worker: build the side's step, warm it up, say ``ready``; then one timed step per ``go``
+    line on stdin, answering with its time, and on ``done`` the peak RSS and the last result."""
     inputs = _load_case_inputs(data, case)
     if case == "classify":
-        fn = {"lucid": _classify_lucid, "pipeline": _classify_pipeline, "sorted": _classify_sorted}[side]
-        times, labels = fn(folder, inputs, iters)
+        make = {"lucid": _classify_lucid, "pipeline": _classify_pipeline, "sorted": _classify_sorted}[side]
+        step = make(folder, inputs)
     else:
-        times, labels = (_worker_lucid if side == "lucid" else _worker_torch)(folder, case, inputs, iters)
-    return {"times": times, "peak_rss_mib": _peak_rss_mib(), "labels": labels}
+        step = (_worker_lucid if side == "lucid" else _worker_torch)(folder, case, inputs)
+    step(warm_up=True)
+    result = None
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "go":
+            break
+        t = time.perf_counter()
+        result = step(warm_up=False)
+        print(json.dumps({"time": time.perf_counter() - t}), flush=True)
+    print(json.dumps({"peak_rss_mib": _peak_rss_mib(), "labels": result}), flush=True)
 
 
-def _run_worker(side, folder, data, case, iters):
-    env = dict(os.environ, **{name: str(THREADS) for name in (
-        "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LUCID_NUM_THREADS", "RAYON_NUM_THREADS")})
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", side, "--folder", folder, "--data", data, "--case", case,
-         "--iters", str(iters)],
-        capture_output=True, text=True, env=env, check=False,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"{side} {case} worker failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+class _Worker:
+    """One side's worker process, 2 threads, driven a step at a time over its stdin/stdout."""
+
+    def __init__(self, side, folder, data, case):
+        env = dict(os.environ, **{name: str(THREADS) for name in (
+            "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LUCID_NUM_THREADS", "RAYON_NUM_THREADS")})
+        self.side, self.name = side, f"{side} {case}"
+        self.err = tempfile.TemporaryFile("w+")  # a file, not a pipe: a full pipe would stall the worker
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--worker", side, "--folder", folder, "--data", data, "--case", case],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True, env=env)
+        self._answer()  # ready: loaded and warmed up
+
+    def _answer(self):
+        for line in self.proc.stdout:
+            if line.startswith("{"):  # the worker's answers; anything a library printed is skipped
+                return json.loads(line)
+        self.proc.wait()
+        self.err.seek(0)
+        raise SystemExit(f"{self.name} worker failed:\n{self.err.read()[-3000:]}")
+
+    def step(self):
+        """Run one timed iteration (the other workers idle meanwhile); its time in seconds."""
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+        return self._answer()["time"]
+
+    def finish(self):
+        """``{"peak_rss_mib", "labels"}``, and the process ended."""
+        self.proc.stdin.write("done\n")
+        self.proc.stdin.flush()
+        out = self._answer()
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+        self.err.close()
+        return out
 
 
 # ---- the parent: build, run interleaved, report --------------------------------------------------
@@ -471,7 +499,7 @@ def main():
     args = parser.parse_args()
 
     if args.worker:
-        print(json.dumps(_worker(args.worker, args.folder, args.data, args.case, args.iters)))
+        _serve(args.worker, args.folder, args.data, args.case)
         return
     if args.rounds < 1 or args.iters < 1:
         parser.error(f"--rounds and --iters must be at least 1, got {args.rounds} and {args.iters}")
@@ -495,15 +523,20 @@ def main():
         for r in range(args.rounds):
             for case in cases:
                 folder, sides = CASES[case]
-                for side in sides if r % 2 == 0 else sides[::-1]:
-                    if side == "pipeline" and args.pipeline_rounds is not None and r >= args.pipeline_rounds:
-                        continue
-                    res = _run_worker(side, folders[folder], tmp, case, args.iters)
-                    results[case][side]["times"] += res["times"]
+                sides = [side for side in (sides if r % 2 == 0 else sides[::-1]) if not (
+                    side == "pipeline" and args.pipeline_rounds is not None and r >= args.pipeline_rounds)]
+                workers = [_Worker(side, folders[folder], tmp, case) for side in sides]  # one after another
+                for i in range(args.iters):  # turns: one iteration each, the order rotating
+                    for w in workers[i % len(workers):] + workers[: i % len(workers)]:
+                        time.sleep(PAUSE_S)
+                        results[case][w.side]["times"].append(w.step())
+                for side, w in zip(sides, workers):
+                    res = w.finish()
                     results[case][side]["rss"].append(res["peak_rss_mib"])
                     if case == "classify":
                         labels.setdefault(side, res["labels"])
-                    print(f"round {r + 1} {case:13s} {side:8s} median {statistics.median(res['times']):.3f} s",
+                    times = results[case][side]["times"][-args.iters:]
+                    print(f"round {r + 1} {case:13s} {side:8s} median {statistics.median(times):.3f} s",
                           file=sys.stderr, flush=True)
 
     for case in cases:
