@@ -288,7 +288,8 @@ def matmul(a, b, out=None, epilogue=None):
     The output is cut along its longer side into ``threads * r`` equal pieces, ``r`` at most
     :data:`GEMM_PIECES_PER_THREAD` (handed out one at a time, so with ``r > 1`` a thread slowed
     by other load takes fewer). ``epilogue(out_piece, rows, cols)`` (slices of the full
-    output) runs on each piece right after its GEMM, while it is still warm, e.g. adding a bias. CuPy arrays get one plain ``matmul``.
+    output) runs on each piece right after its GEMM, while it is still warm, e.g. adding a
+    bias. CuPy arrays get one plain ``matmul``.
     """
     if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
         xp = xp_of(a)

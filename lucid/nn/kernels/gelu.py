@@ -100,7 +100,7 @@ def _half_erfc(x, absx, t, e, q, h=None):
         np.multiply(x, x, out=e)
         e *= -0.5
     else:
-        np.multiply(h, x, out=e)  # (-x / 2) x: the same bits as -(x x) / 2
+        np.multiply(h, x, out=e)  # (-x / 2) x: one rounding, as -(x x) / 2
     np.exp(e, out=e)
     np.multiply(t, _HA[4], out=q)
     q += _HA[3]
