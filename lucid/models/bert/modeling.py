@@ -617,7 +617,8 @@ class BERT(SharedMethods, PretrainedMixin, nn.Module):
                       inputs_embeds=None):
         """The pooled ``[CLS]`` features ``(batch, hidden)`` of :meth:`forward`, computing in
         the last layer only what the pooler reads: the first position's query, attention output
-        and feed-forward (its keys and values still come from every real token).
+        and feed-forward. Its attention still reads every real token, with the key and value
+        projections folded into that one query (``BERTSelfAttention.first_query``).
 
         Example:
             >>> import lucid
