@@ -34,6 +34,8 @@ def test_autocast_cast_policy_per_op():
         assert F.linear(x, w, b).dtype == F16
         assert (x @ w.transpose(1, 0)).dtype == F16
         assert F.scaled_dot_product_attention(q, q, q).dtype == F16
+        assert F.scaled_dot_product_attention(q.half(), q, q).dtype == F16  # cast before the dtype check
+        assert F.packed_attention(q[0].half(), q[0], q[0], [0, 2]).dtype == F16
         h = x.half()
         assert F.layer_norm(h, (4,)).dtype == F32
         assert F.softmax(h).dtype == F32 and F.log_softmax(h).dtype == F32
@@ -41,6 +43,8 @@ def test_autocast_cast_policy_per_op():
         assert F.gelu(h).dtype == F16  # not on either list: runs in the dtype it gets
         assert (h + x).dtype == F32  # mixed element-wise ops promote
     assert F.linear(x, w, b).dtype == F32
+    with pytest.raises(TypeError, match="share a dtype"):  # outside autocast, mixed dtypes are an error
+        F.scaled_dot_product_attention(q.half(), q, q)
 
 
 def test_autocast_only_touches_its_device_and_is_per_thread():

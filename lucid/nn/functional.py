@@ -492,6 +492,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         _floating(t, name)
         if t.ndim < 2:
             raise ValueError(f"attention {name} needs at least 2 dimensions (..., length, features), got {t.shape}")
+    if _autocast.on(query.device):  # autocast: float16 GEMMs (mixed input dtypes then agree, as in PyTorch)
+        query, key, value = _autocast.low(query, key, value)
     if query.dtype != key.dtype or query.dtype != value.dtype:
         raise TypeError(
             f"attention query, key and value must share a dtype, got {query.dtype}, {key.dtype}, {value.dtype}"
@@ -520,8 +522,6 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             raise ValueError(
                 f"attn_mask of shape {attn_mask.shape} does not broadcast to the scores' shape {batch + (L, S)}"
             )
-    if _autocast.on(query.device):  # autocast: float16 GEMMs
-        query, key, value = _autocast.low(query, key, value)
     return _attention.attention(
         query, key, value, attn_mask, float(dropout_p), bool(is_causal), scale, query.device
     )
@@ -556,6 +556,8 @@ def packed_attention(query, key, value, offsets, dropout_p=0.0, scale=None):
         _floating(t, name)
         if t.ndim != 3:
             raise ValueError(f"packed attention {name} must be 3-D (tokens, heads, features), got {t.shape}")
+    if _autocast.on(query.device):  # autocast: float16 GEMMs (mixed input dtypes then agree, as in PyTorch)
+        query, key, value = _autocast.low(query, key, value)
     if query.dtype != key.dtype or query.dtype != value.dtype:
         raise TypeError(
             f"attention query, key and value must share a dtype, got {query.dtype}, {key.dtype}, {value.dtype}"
@@ -579,7 +581,5 @@ def packed_attention(query, key, value, offsets, dropout_p=0.0, scale=None):
         raise ValueError(f"attention dropout_p must be between 0 and 1, got {dropout_p!r}")
     if scale is not None and not np.isfinite(scale):
         raise ValueError(f"attention scale must be a finite number, got {scale!r}")
-    if _autocast.on(query.device):  # autocast: float16 GEMMs
-        query, key, value = _autocast.low(query, key, value)
     return _packed_attention.packed_attention(query, key, value, offsets.astype(np.int64), float(dropout_p), scale,
                                               query.device)
