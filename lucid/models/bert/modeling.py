@@ -204,6 +204,11 @@ class BERTEmbeddings(nn.Module):
         return self.dropout(self.LayerNorm(embeddings))
 
 
+def _plain_linear(module):
+    """Whether ``module`` is an ``nn.Linear`` with a bias, whose weights the fused paths may read."""
+    return type(module) is nn.Linear and module.bias is not None
+
+
 class BERTSelfAttention(nn.Module):
     """Multi-head attention: query/key/value projections and scaled dot-product attention.
 
@@ -280,27 +285,38 @@ class BERTSelfAttention(nn.Module):
                 attention_mask = attention_mask[:, :, :1]  # the first query's row
         b, s, n = states.shape
         heads, d = self.num_attention_heads, self.attention_head_size
+        q = self.query(first).reshape(b, heads, 1, d)
+        p = self.dropout.p if self.training else 0.0
+        if not (_plain_linear(self.key) and _plain_linear(self.value)):  # modules put in their place run as they are
+            k, v = self._keys_values(states)
+            ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attention_mask, dropout_p=p)
+            return ctx.reshape(b, n)
 
         def with_bias(lin):  # (heads, d, hidden + 1): each head's rows of [W | b]
             return concatenate([lin.weight, lin.bias.reshape(n, 1)], axis=1).reshape(heads, d, n + 1)
 
+        # the heads ride on the query axis, (b, 1, heads, n + 1) against (b, 1, s, n + 1) rows: equal
+        # batch dims take the blocked kernel, and the rows' gradient is not formed once per head
         ones = _backend.get_xp(states.device).ones((b, s, 1), states.dtype)
         rows = concatenate([states, Tensor._wrap(ones)], axis=2).reshape(b, 1, s, n + 1)
-        q = self.query(first).reshape(b, heads, 1, d) @ with_bias(self.key)
-        p = self.dropout.p if self.training else 0.0
+        q = (q @ with_bias(self.key)).reshape(b, 1, heads, n + 1)
+        if attention_mask is not None and attention_mask.ndim == 4 and attention_mask.shape[1] > 1:
+            attention_mask = attention_mask.transpose(0, 2, 1, 3)  # a mask per head: (b, 1, heads, s)
         mixed = F.scaled_dot_product_attention(q, rows, rows, attn_mask=attention_mask, dropout_p=p, scale=d ** -0.5)
-        return (mixed @ with_bias(self.value).transpose(0, 2, 1)).reshape(b, n)
+        return (mixed.reshape(b, heads, 1, n + 1) @ with_bias(self.value).transpose(0, 2, 1)).reshape(b, n)
 
     def _packed(self, rows, packing):
         """Self-attention of packed ``(tokens, hidden)`` rows, each sequence over its own tokens.
         One GEMM projects the queries, keys and values together (their weights stacked per
         call: a copy far cheaper than the two GEMM passes it saves)."""
         lins = (self.query, self.key, self.value)
-        weight = concatenate([lin.weight for lin in lins], axis=0)
-        bias = concatenate([lin.bias for lin in lins], axis=0)
+        if all(_plain_linear(lin) for lin in lins):
+            qkv = F.linear(rows, concatenate([lin.weight for lin in lins], axis=0),
+                           concatenate([lin.bias for lin in lins], axis=0))
+        else:  # modules put in their place run as they are
+            qkv = concatenate([lin(rows) for lin in lins], axis=1)
         p = self.dropout.p if self.training else 0.0
-        ctx = packed_self_attention(F.linear(rows, weight, bias), self.num_attention_heads, packing.offsets, p,
-                                    device=rows.device)
+        ctx = packed_self_attention(qkv, self.num_attention_heads, packing.offsets, p, device=rows.device)
         return ctx.reshape(rows.shape[0], self.all_head_size)
 
 

@@ -221,17 +221,43 @@ def test_pooled_tasks_compute_only_the_first_position_in_the_last_layer(cls, pac
         np.testing.assert_allclose(g, runs[1][1][name], rtol=1e-9, atol=1e-12, err_msg=name)
 
 
-def test_first_query_folds_keys_and_values_exactly_under_dropout():
+class _Wrapped(lucid.nn.Module):  # a module put in a projection's place
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x) * 2.0
+
+
+@pytest.mark.parametrize("layout", ["padded", "per_head_mask", "packed", "packed_full", "wrapped_key"])
+def test_first_query_folds_keys_and_values_exactly_under_dropout(layout):
     """The last layer's first query attends through [W | b] folded into it; with one seed (the same
-    dropout mask: both draw it in the (batch, heads, 1, seq) shape) its output and every gradient
-    equal projecting the keys and values of every position first."""
+    dropout mask: both draw (batch, heads, seq) probabilities in that order) its output and every
+    gradient equal projecting the keys and values of every position first. A module put in place
+    of a projection runs as it is."""
     from lucid.models.bert.modeling import extended_attention_mask
 
     _, mask, _ = _inputs(seed=14)
+    if layout == "packed_full":
+        mask[:] = 1
     att = _model(BERT, dropout=0.4).train().encoder.layer[-1].attention.self
-    hidden = np.random.default_rng(15).standard_normal(mask.shape + (CFG["hidden_size"],))
-    ext = extended_attention_mask(lucid.tensor(mask), *mask.shape, lucid.Float64, "cpu")
-    b, heads, d = mask.shape[0], att.num_attention_heads, att.attention_head_size
+    if layout == "wrapped_key":
+        att.key = _Wrapped(att.key)
+    b, seq = mask.shape
+    heads, d = att.num_attention_heads, att.attention_head_size
+    rng = np.random.default_rng(15)
+    hidden = rng.standard_normal((b, seq, CFG["hidden_size"]))
+    ext = extended_attention_mask(lucid.tensor(mask), b, seq, lucid.Float64, "cpu")
+    if layout == "per_head_mask":  # a different additive mask per head
+        ext = lucid.tensor(ext.numpy() + rng.standard_normal((b, heads, 1, seq)))
+    packing = Packing(mask.astype(bool)) if layout.startswith("packed") else None
+    keep = mask.astype(bool)
+
+    def folded(h):
+        if packing is None:
+            return att.first_query(h, ext)
+        return att.first_query(h.reshape(b * seq, -1)[lucid.tensor(np.flatnonzero(keep))], None, packing)
 
     def unfolded(h):
         q = att.query(h[:, 0]).reshape(b, heads, 1, d)
@@ -240,16 +266,33 @@ def test_first_query_folds_keys_and_values_exactly_under_dropout():
         return ctx.reshape(b, -1)
 
     runs = []
-    for fn in (lambda h: att.first_query(h, ext), unfolded):
+    for fn in (folded, unfolded):
         lucid.random.seed(16)
         att.zero_grad()
         h = lucid.tensor(hidden, requires_grad=True)
         out = fn(h)
         (out * lucid.tensor(np.arange(out.size, dtype=np.float64).reshape(out.shape))).sum().backward()
-        runs.append([out.numpy(), np.array(h.grad)] + [np.array(p.grad) for p in att.parameters()])
+        grad = np.array(h.grad)
+        if packing is not None:
+            grad = np.where(keep[..., None], grad, 0.0)  # padded rows: no gradient either way
+        runs.append([out.numpy(), grad] + [np.array(p.grad) for p in att.parameters()])
     assert np.abs(runs[0][0]).max() > 0.1
     for got, want in zip(*runs):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-11)
+
+
+def test_modules_put_in_place_of_the_projections_run_packed_too():
+    ids, mask, types = _inputs(seed=17)
+    model = _model(BERTForSequenceClassification).eval()
+    for layer in model.bert.encoder.layer:
+        layer.attention.self.key = _Wrapped(layer.attention.self.key)
+    kw = dict(input_ids=lucid.tensor(ids), attention_mask=lucid.tensor(mask))
+    (packed, _), (padded, _) = _both(model, lambda m: m(**kw).numpy())
+    np.testing.assert_allclose(packed, padded, atol=1e-12)
+    model._bert().packing = False
+    for layer in model.bert.encoder.layer:  # the wrapper changed the result: it did run
+        layer.attention.self.key = layer.attention.self.key.inner
+    assert np.abs(model(**kw).numpy() - padded).max() > 1e-6
 
 
 def test_pooled_output_with_three_and_four_dimensional_masks_and_a_decoder():
