@@ -133,7 +133,8 @@ def on(device) -> bool:
 def _cast(tensors, target, widen_only):
     out = []
     for t in tensors:
-        if t is not None and t.data.dtype.kind == "f" and t.data.dtype != target:
+        # float64 is never cast, as in PyTorch: a float64 tensor opted out of lower precision
+        if t is not None and t.data.dtype.kind == "f" and t.data.dtype != target and t.data.dtype.itemsize < 8:
             if not widen_only or t.data.dtype.itemsize < target.itemsize:
                 t = t.astype(target)  # the graph op bound by lucid.ops (no import of the ops here)
         out.append(t)
@@ -141,7 +142,8 @@ def _cast(tensors, target, widen_only):
 
 
 def low(*tensors):
-    """``tensors`` with floating ones cast to the autocast dtype of their device (None passes)."""
+    """``tensors`` with float16/float32 ones cast to the autocast dtype of their device (float64
+    and None pass)."""
     device = next(t.device for t in tensors if t is not None)
     return _cast(tensors, _active()[device], widen_only=False)
 

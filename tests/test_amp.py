@@ -45,6 +45,12 @@ def test_autocast_cast_policy_per_op():
     assert F.linear(x, w, b).dtype == F32
     with pytest.raises(TypeError, match="share a dtype"):  # outside autocast, mixed dtypes are an error
         F.scaled_dot_product_attention(q.half(), q, q)
+    d = q.double()
+    with lucid.amp.autocast(device="cpu"):  # float64 is never cast, as in PyTorch
+        assert F.linear(x.double(), w.double()).dtype == np.float64
+        assert F.scaled_dot_product_attention(d, d, d).dtype == np.float64
+        with pytest.raises(TypeError, match="share a dtype"):
+            F.scaled_dot_product_attention(d, q, q)
 
 
 def test_autocast_only_touches_its_device_and_is_per_thread():
