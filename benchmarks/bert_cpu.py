@@ -1,10 +1,12 @@
 """BERT on the CPU: lucid against PyTorch (transformers) on the same random checkpoints.
 
 Each side runs in its own process (so peak RSS is that framework's alone), 2 threads everywhere.
-A round starts one worker per side, one after another; each loads and warms up, then they take
-turns, one timed iteration each while the others idle, the order rotating (A B, B A, ...), until
-each has run ``--iters``: the sides are compared within seconds of each other, so the minute-to-minute
-changes of this machine's speed fall on both. The table shows medians over all rounds.
+A round starts one worker per side, one after another; each loads and warms up, and once all are
+ready each warms up again in turn (so none starts timing with caches the others' loading cooled).
+Then they take turns, one timed iteration each while the others idle, the order rotating (A B,
+B A, ...), until each has run ``--iters``: the sides are compared within seconds of each other,
+so the minute-to-minute changes of this machine's speed fall on both. The table shows medians
+over all rounds.
 
 Cases (``--cases``, default all):
 
@@ -311,9 +313,13 @@ def _classify_sorted(folder, texts):
     return step
 
 
+_ANSWER = "@bert_cpu "  # marks a worker's answers on its stdout (whatever else is printed there is skipped)
+
+
 def _serve(side, folder, data, case):
-    """A worker: build the side's step, warm it up, say ``ready``; then one timed step per ``go``
-    line on stdin, answering with its time, and on ``done`` the peak RSS and the last result."""
+    """A worker: build the side's step, warm it up, say ``ready``; then per line on stdin, ``warm``
+    runs the warm-up step again and ``go`` one timed step, answering with its time; ``done`` (or
+    the end of stdin) answers with the peak RSS and the last result."""
     inputs = _load_case_inputs(data, case)
     if case == "classify":
         make = {"lucid": _classify_lucid, "pipeline": _classify_pipeline, "sorted": _classify_sorted}[side]
@@ -322,14 +328,18 @@ def _serve(side, folder, data, case):
         step = (_worker_lucid if side == "lucid" else _worker_torch)(folder, case, inputs)
     step(warm_up=True)
     result = None
-    print(json.dumps({"ready": True}), flush=True)
+    print(_ANSWER + json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
-        if line.strip() != "go":
+        command = line.strip()
+        if command not in ("go", "warm"):
             break
         t = time.perf_counter()
-        result = step(warm_up=False)
-        print(json.dumps({"time": time.perf_counter() - t}), flush=True)
-    print(json.dumps({"peak_rss_mib": _peak_rss_mib(), "labels": result}), flush=True)
+        out = step(warm_up=command == "warm")
+        elapsed = time.perf_counter() - t
+        if command == "go":
+            result = out
+        print(_ANSWER + json.dumps({"time": elapsed}), flush=True)
+    print(_ANSWER + json.dumps({"peak_rss_mib": _peak_rss_mib(), "labels": result}), flush=True)
 
 
 class _Worker:
@@ -345,29 +355,42 @@ class _Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True, env=env)
         self._answer()  # ready: loaded and warmed up
 
-    def _answer(self):
-        for line in self.proc.stdout:
-            if line.startswith("{"):  # the worker's answers; anything a library printed is skipped
-                return json.loads(line)
-        self.proc.wait()
+    def _failed(self):
+        self.kill()
         self.err.seek(0)
         raise SystemExit(f"{self.name} worker failed:\n{self.err.read()[-3000:]}")
 
-    def step(self):
-        """Run one timed iteration (the other workers idle meanwhile); its time in seconds."""
-        self.proc.stdin.write("go\n")
-        self.proc.stdin.flush()
-        return self._answer()["time"]
+    def _answer(self, command=None):
+        try:
+            if command is not None:
+                self.proc.stdin.write(command + "\n")
+                self.proc.stdin.flush()
+            for line in self.proc.stdout:
+                if line.startswith(_ANSWER):
+                    return json.loads(line[len(_ANSWER):])
+        except OSError:  # the worker is gone (a broken pipe)
+            pass
+        self._failed()
+
+    def step(self, timed=True):
+        """Run one iteration (timed, or the warm-up step) while the other workers idle; its seconds."""
+        return self._answer("go" if timed else "warm")["time"]
 
     def finish(self):
         """``{"peak_rss_mib", "labels"}``, and the process ended."""
-        self.proc.stdin.write("done\n")
-        self.proc.stdin.flush()
-        out = self._answer()
+        out = self._answer("done")
         self.proc.stdin.close()
-        self.proc.wait(timeout=60)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.kill()
         self.err.close()
         return out
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
 
 # ---- the parent: build, run interleaved, report --------------------------------------------------
@@ -525,13 +548,21 @@ def main():
                 folder, sides = CASES[case]
                 sides = [side for side in (sides if r % 2 == 0 else sides[::-1]) if not (
                     side == "pipeline" and args.pipeline_rounds is not None and r >= args.pipeline_rounds)]
-                workers = [_Worker(side, folders[folder], tmp, case) for side in sides]  # one after another
-                for i in range(args.iters):  # turns: one iteration each, the order rotating
-                    for w in workers[i % len(workers):] + workers[: i % len(workers)]:
-                        time.sleep(PAUSE_S)
-                        results[case][w.side]["times"].append(w.step())
-                for side, w in zip(sides, workers):
-                    res = w.finish()
+                workers = []
+                try:
+                    for side in sides:  # one after another
+                        workers.append(_Worker(side, folders[folder], tmp, case))
+                    for w in workers:  # each warms up again in turn: none starts timing with cold caches
+                        w.step(timed=False)
+                    for i in range(args.iters):  # turns: one iteration each, the order rotating
+                        for w in workers[i % len(workers):] + workers[: i % len(workers)]:
+                            time.sleep(PAUSE_S)
+                            results[case][w.side]["times"].append(w.step())
+                    finished = [w.finish() for w in workers]
+                finally:
+                    for w in workers:
+                        w.kill()
+                for side, res in zip(sides, finished):
                     results[case][side]["rss"].append(res["peak_rss_mib"])
                     if case == "classify":
                         labels.setdefault(side, res["labels"])
