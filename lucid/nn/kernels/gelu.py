@@ -112,7 +112,7 @@ def _half_erfc(x, absx, t, e, q, h=None):
 
 
 def _erf_block(x, y, d, buf):
-    t, e, q = buf[:3]
+    t, e, q = buf
     n = x.shape[0]
     t, e, q = t[:n], e[:n], q[:n]
     np.abs(x, out=y)  # y holds |x| until the output is written
@@ -150,7 +150,7 @@ def _erf_block_forward(x, y, buf):
 def _tanh_block(x, y, d, buf):
     # 0.5 (1 + tanh u) = sigmoid(2u) = 1 / (1 + E), E = exp(-2u): one exp instead of a slower tanh,
     # and 1 - s = E s without cancellation for the derivative.
-    t, e, s = buf[:3]
+    t, e, s = buf
     n = x.shape[0]
     t, e, s = t[:n], e[:n], s[:n]
     np.multiply(x, x, out=t)
@@ -181,10 +181,12 @@ def _fused_f32(x, approximate, want_grad):
     d = np.empty_like(flat) if want_grad else None
     block = _erf_block if approximate == "none" else _tanh_block
 
-    def scratch(n):  # the forward-only erf block takes a fourth
-        return tuple(np.empty(n, np.float32) for _ in range(4))
+    forward_only = approximate == "none" and d is None
 
-    if approximate == "none" and d is None:
+    def scratch(n):  # the forward-only erf block takes a fourth
+        return tuple(np.empty(n, np.float32) for _ in range(4 if forward_only else 3))
+
+    if forward_only:
         def run(lo, hi, buf):
             _erf_block_forward(flat[lo:hi], y[lo:hi], buf)
     else:
