@@ -90,17 +90,12 @@ def _reference(xp, x, approximate, want_grad):
     return y, (None if d is None else d.astype(x.dtype, copy=False))
 
 
-def _half_erfc(x, absx, t, e, q, h=None):
-    """``q = 0.5 erfc(|x| / sqrt2)`` (in [0, 0.5]) from ``absx = |x|``; leaves ``e = exp(-x^2 / 2)``.
-    With ``h = -x / 2`` given, ``-x^2 / 2`` is formed from it in one pass."""
+def _half_erfc(absx, t, e, q):
+    """``q = 0.5 erfc(|x| / sqrt2)`` (in [0, 0.5]) from ``absx = |x|`` and ``e = -x^2 / 2``, which
+    it leaves as ``exp(-x^2 / 2)``."""
     np.multiply(absx, _TP, out=t)
     t += 1.0
     np.divide(1.0, t, out=t)
-    if h is None:
-        np.multiply(x, x, out=e)
-        e *= -0.5
-    else:
-        np.multiply(h, x, out=e)  # (-x / 2) x: one rounding, as -(x x) / 2
     np.exp(e, out=e)
     np.multiply(t, _HA[4], out=q)
     q += _HA[3]
@@ -116,7 +111,9 @@ def _erf_block(x, y, d, buf):
     n = x.shape[0]
     t, e, q = t[:n], e[:n], q[:n]
     np.abs(x, out=y)  # y holds |x| until the output is written
-    _half_erfc(x, y, t, e, q)
+    np.multiply(x, x, out=e)
+    e *= -0.5
+    _half_erfc(y, t, e, q)
     np.subtract(0.5, q, out=q)
     qi = q.view(np.int32)  # give (0.5 - q) the sign of x with two integer passes (copysign is slower)
     np.bitwise_and(x.view(np.int32), _SIGN, out=t.view(np.int32))
@@ -140,7 +137,8 @@ def _erf_block_forward(x, y, buf):
     t, e, q, h = t[:n], e[:n], q[:n], h[:n]
     np.abs(x, out=y)
     np.multiply(x, -0.5, out=h)
-    _half_erfc(x, y, t, e, q, h)
+    np.multiply(h, x, out=e)  # -x^2 / 2, rounded once as (x x) / 2 would be
+    _half_erfc(y, t, e, q)
     q *= y
     y *= 0.5
     y -= h
